@@ -1,0 +1,184 @@
+"""Turn latency: OS1 versus raw llama-cpp-python on the same prompt and model, measured in
+the same run, plus OS1's own per-turn overhead with the scripted model.
+
+Run: .venv/bin/python bench/turn_latency.py [--runs 7] [--max-tokens 48]
+Targets (issue 2): time-to-first-token and tokens/s ratio <= 1.05; overhead <= 10 ms median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from llama_cpp import Llama
+
+from os1.config import Settings
+from os1.events import TextDelta, TurnDone
+from os1.mind.companion import Companion
+from os1.mind.persona import Identity, system_prompt
+from os1.mind.prompt import compose_prompt
+from os1.models import create_model
+from os1.models.llamacpp import LlamaCppModel
+from os1.models.scripted import ScriptedModel
+from os1.storage import SQLiteStore
+
+MESSAGE = "I had a long day at work and I'm tired. Can you tell me something nice?"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def raw_run(
+    llm: Llama, tokens: list[int], max_tokens: int, stops: list[str]
+) -> tuple[float, float, int]:
+    llm.reset()  # cold prompt each run, for both sides
+    start = time.perf_counter()
+    first = last = 0.0
+    n = 0
+    for chunk in llm.create_completion(
+        tokens, max_tokens=max_tokens, temperature=0, repeat_penalty=1.1, stop=stops, stream=True
+    ):
+        now = time.perf_counter()
+        if chunk["choices"][0]["text"]:
+            if n == 0:
+                first = now
+            n += 1
+            last = now
+    return first - start, (n - 1) / (last - first) if n > 1 else 0.0, n
+
+
+async def os1_run(companion: Companion, model: LlamaCppModel) -> tuple[float, float, int]:
+    model._llm.reset()
+    start = time.perf_counter()
+    first = last = 0.0
+    n = 0
+    async for event in companion.turn(MESSAGE, new=True):
+        now = time.perf_counter()
+        if isinstance(event, TextDelta):
+            if n == 0:
+                first = now
+            n += 1
+            last = now
+        elif isinstance(event, TurnDone):
+            pass
+    return first - start, (n - 1) / (last - first) if n > 1 else 0.0, n
+
+
+async def embedded(runs: int, max_tokens: int, home: Path) -> None:
+    settings = Settings(
+        model="llamacpp:smollm2-135m",
+        max_reply_tokens=max_tokens,
+        temperature=0,
+        context_window=2048,
+    )
+    model = create_model(settings)
+    assert isinstance(model, LlamaCppModel)
+    await model.load()
+    store = SQLiteStore(home / "llama.db")
+    companion = Companion(store, model, settings, today=lambda: date(2026, 11, 29))
+    messages = compose_prompt(
+        system=system_prompt(Identity.load(store), date(2026, 11, 29)),
+        history=[],
+        user_message=MESSAGE,
+        context_window=settings.context_window,
+        reply_tokens=max_tokens,
+        count=model.count_message_tokens,
+    )
+    tokens = model.prompt_tokens(messages)
+    raw = Llama(
+        model_path=str(model.path),
+        n_ctx=settings.context_window,
+        n_threads=model.threads,
+        n_threads_batch=model.threads,
+        verbose=False,
+    )
+    raw_ttft, raw_tps, os1_ttft, os1_tps = [], [], [], []
+    await os1_run(companion, model)  # warm-up both (page cache, allocations)
+    raw_run(raw, tokens, max_tokens, model._stops)
+    for _ in range(runs):
+        t, s, n_raw = raw_run(raw, tokens, max_tokens, model._stops)
+        raw_ttft.append(t)
+        raw_tps.append(s)
+        t, s, n_os1 = await os1_run(companion, model)
+        os1_ttft.append(t)
+        os1_tps.append(s)
+    print(
+        f"embedded SmolLM2-135M, prompt {len(tokens)} tokens, {runs} runs, "
+        f"{n_raw}/{n_os1} tokens generated (raw/os1), cold prompt each run"
+    )
+    rt, ot = statistics.median(raw_ttft), statistics.median(os1_ttft)
+    rs, os_ = statistics.median(raw_tps), statistics.median(os1_tps)
+    print(
+        f"  time to first token: raw {rt * 1000:7.1f} ms   os1 {ot * 1000:7.1f} ms   "
+        f"ratio {ot / rt:.3f} (target <= 1.05)"
+    )
+    print(
+        f"  tokens/s:            raw {rs:7.1f}      os1 {os_:7.1f}      "
+        f"ratio {rs / os_:.3f} (raw/os1, target <= 1.05)"
+    )
+    # A second turn in the same conversation reuses the cached persona prefix.
+    conv = store.create_conversation().id
+    async for _ in companion.turn(MESSAGE, conv):
+        pass
+    start = time.perf_counter()
+    async for event in companion.turn("Thank you. What else?", conv):
+        if isinstance(event, TextDelta):
+            print(
+                f"  warm follow-up turn (KV prefix reused): first token after "
+                f"{(time.perf_counter() - start) * 1000:.1f} ms"
+            )
+            break
+    store.close()
+
+
+async def overhead(turns: int, home: Path) -> None:
+    reply = "That sounds like a lot. I'm glad you told me — what would help most right now?"
+    model = ScriptedModel(replies=[reply])
+    settings = Settings(model="scripted:echo")
+    store = SQLiteStore(home / "scripted.db")
+    companion = Companion(store, model, settings)
+    # Baseline: the scripted model alone, no OS1 around it.
+    base: list[float] = []
+    for _ in range(turns):
+        start = time.perf_counter()
+        async for _ in model.stream([], max_tokens=256, temperature=0):
+            pass
+        base.append(time.perf_counter() - start)
+    totals: list[float] = []
+    conv = store.create_conversation().id
+    for i in range(turns):
+        start = time.perf_counter()
+        async for _ in companion.turn(f"message number {i}: {MESSAGE}", conv):
+            pass
+        totals.append(time.perf_counter() - start)
+    b = statistics.median(base)
+    over = [t - b for t in totals]
+    print(f"scripted model, {turns} turns in one growing conversation")
+    print(
+        f"  model alone median {b * 1000:.3f} ms; OS1 overhead per turn: median "
+        f"{statistics.median(over) * 1000:.2f} ms, p95 {pct(over, 0.95) * 1000:.2f} ms "
+        f"(target median <= 10 ms)"
+    )
+    store.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--turns", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(overhead(args.turns, Path(tmp)))
+        asyncio.run(embedded(args.runs, args.max_tokens, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

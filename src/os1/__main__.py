@@ -1,0 +1,3 @@
+from os1.interfaces.cli import main
+
+main()

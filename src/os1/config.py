@@ -1,0 +1,151 @@
+"""Configuration in one place: typed settings from a TOML file, overridden by OS1_* env vars.
+
+Everything OS1 keeps lives under one home folder (the user's XDG data home by default),
+movable with `--home` or `OS1_HOME`; `config.toml` in that folder holds the settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from os1.errors import ConfigError
+
+CONFIG_FILE = "config.toml"
+DEFAULT_MODEL = "llamacpp:smollm2-135m"
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """The OS1 home folder: explicit argument, then OS1_HOME, then the XDG data home."""
+    chosen = home or os.environ.get("OS1_HOME") or user_data_dir("os1", appauthor=False)
+    return Path(chosen).expanduser().resolve()
+
+
+class Settings(BaseSettings):
+    """OS1's settings. `model` is the one key that switches backend and model."""
+
+    model_config = SettingsConfigDict(env_prefix="OS1_", extra="forbid", validate_default=True)
+
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="backend:model — e.g. llamacpp:smollm2-135m, llamacpp:/path/to/file.gguf, "
+        "openai:llama3.1 (any OpenAI-compatible server), scripted:echo",
+    )
+    openai_base_url: str = Field(
+        "http://127.0.0.1:11434/v1", description="Base URL of an OpenAI-compatible server"
+    )
+    openai_api_key: SecretStr | None = Field(None, description="API key for that server")
+    timeout: float = Field(60.0, gt=0, description="Seconds to wait for the model server")
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a connection")
+    retries: int = Field(2, ge=0, le=10, description="Retries on connection errors")
+    temperature: float = Field(0.4, ge=0, le=2)
+    max_reply_tokens: int = Field(320, ge=8, le=32768)
+    context_window: int = Field(
+        4096, ge=512, le=1_048_576, description="Tokens of context used for prompt + reply"
+    )
+    threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model")
+    llama_disable_repack: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Turn off llama.cpp weight repacking (crashes on AMX CPUs); auto = when "
+        "the CPU has AMX",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _toml_path_for_loading
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None and toml_file.exists():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as shown to a user: secrets masked, never printed or logged."""
+        shown = self.model_dump()
+        for key, value in shown.items():
+            if isinstance(getattr(self, key), SecretStr):
+                shown[key] = "********" if value else None
+        return shown
+
+
+# pydantic-settings reads the TOML path at class level; set it only around a load.
+_toml_path_for_loading: Path | None = None
+
+
+def load_settings(home: Path, **overrides: Any) -> Settings:
+    """Load settings for a home folder; bad values raise one clear ConfigError."""
+    global _toml_path_for_loading
+    path = home / CONFIG_FILE
+    if path.exists():
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    _toml_path_for_loading = path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    finally:
+        _toml_path_for_loading = None
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "config"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"bad setting {where!r}: {first['msg']}{more}"
+
+
+def read_config_file(home: Path) -> dict[str, Any]:
+    path = home / CONFIG_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def set_config_value(home: Path, key: str, value: str | None) -> Settings:
+    """Validate and persist one setting (None removes it). Returns the resulting settings."""
+    if key not in Settings.model_fields:
+        known = ", ".join(sorted(Settings.model_fields))
+        raise ConfigError(f"unknown setting {key!r}", hint=f"Known settings: {known}")
+    data = read_config_file(home)
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    # Validate the whole file as it would be loaded, before anything is written, and store
+    # the typed value (a number stays a number in the TOML).
+    try:
+        validated = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    if value is not None:
+        typed = getattr(validated, key)
+        data[key] = typed.get_secret_value() if isinstance(typed, SecretStr) else typed
+    home.mkdir(parents=True, exist_ok=True)
+    tmp = home / (CONFIG_FILE + ".tmp")
+    tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
+    tmp.replace(home / CONFIG_FILE)
+    return load_settings(home)

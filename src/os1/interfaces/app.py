@@ -1,0 +1,49 @@
+"""What every interface needs to serve one user: home folder, settings, store and model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from os1.config import Settings, load_settings, resolve_home
+from os1.mind.companion import Companion
+from os1.models import create_model
+from os1.models.base import ChatModel
+from os1.storage import SQLiteStore, open_store
+
+
+@dataclass
+class App:
+    home: Path
+    _settings: Settings | None = field(default=None, repr=False)
+    _store: SQLiteStore | None = field(default=None, repr=False)
+    _model: ChatModel | None = field(default=None, repr=False)
+
+    @classmethod
+    def at(cls, home: str | Path | None = None) -> App:
+        return cls(resolve_home(home))
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.home)
+        return self._settings
+
+    @property
+    def store(self) -> SQLiteStore:
+        if self._store is None:
+            self._store = open_store(self.home)
+        return self._store
+
+    @property
+    def model(self) -> ChatModel:
+        if self._model is None:
+            self._model = create_model(self.settings)
+        return self._model
+
+    def companion(self) -> Companion:
+        return Companion(self.store, self.model, self.settings)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

@@ -1,0 +1,1 @@
+"""The companion's mind: persona, onboarding, safety policy, prompt composition and the turn."""

@@ -1,0 +1,46 @@
+"""Prompt composition: a pure function from persona, history and the new message to the
+messages sent to the model, fitted to its context window by token count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from os1.errors import InputTooLong
+from os1.models.base import Message
+
+
+def compose_prompt(
+    *,
+    system: str,
+    history: Sequence[Message],
+    user_message: str,
+    context_window: int,
+    reply_tokens: int,
+    count: Callable[[Message], int],
+) -> list[Message]:
+    """System prompt first, then as much recent history as fits, then the new message.
+
+    The persona stays first and the history is appended in order, so a local model can reuse
+    its cached prefix from one turn to the next. The oldest turns are dropped first, and the
+    kept history never starts with an orphaned assistant reply.
+    """
+    system_msg = Message("system", system)
+    user_msg = Message("user", user_message)
+    budget = context_window - reply_tokens - count(system_msg) - count(user_msg)
+    if budget < 0:
+        needed = count(user_msg)
+        raise InputTooLong(
+            f"the message is too long for the model ({needed} tokens; it can take about "
+            f"{max(0, needed + budget)} here)"
+        )
+    kept: list[Message] = []
+    for message in reversed(history):
+        cost = count(message)
+        if cost > budget:
+            break
+        budget -= cost
+        kept.append(message)
+    kept.reverse()
+    while kept and kept[0].role != "user":
+        kept.pop(0)
+    return [system_msg, *kept, user_msg]

@@ -1,0 +1,234 @@
+"""The SQLite store: one file in the OS1 home, WAL mode, numbered migrations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from os1.errors import NotFound, StorageError, StorageFull
+from os1.storage.base import Conversation, MessageStatus, Store, StoredMessage, StoredRole
+from os1.storage.migrations import MIGRATIONS
+
+DB_FILE = "os1.db"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
+    text = str(exc).lower()
+    if "full" in text:
+        return StorageFull(f"cannot write to {path}: the disk is full")
+    if "malformed" in text or "not a database" in text:
+        return StorageError(
+            f"{path} is damaged: {exc}", hint="Restore it from a backup or move it aside."
+        )
+    if "locked" in text or "busy" in text:
+        return StorageError(f"{path} is busy: {exc}", hint="Another OS1 is writing; try again.")
+    return StorageError(f"storage failed at {path}: {exc}")
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path, user_id: str = "local", *, max_pages: int | None = None):
+        self.path = path
+        self.user_id = user_id
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=10
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL survives a crash of the process (kill -9) without losing commits;
+            # only a power cut can lose the last transactions, never corrupt the file.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            if max_pages is not None:  # lets tests reproduce a full disk
+                self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc, path) from None
+        except OSError as exc:
+            raise StorageError(f"cannot open {path}: {exc.strerror or exc}") from None
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    # SQLite may already have rolled back (e.g. on a full disk).
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            # executescript commits first; the migration and its version bump are one unit.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
+            )
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._query("PRAGMA user_version")[0][0])
+
+    # -- conversations ------------------------------------------------------------------
+
+    def create_conversation(self, title: str | None = None) -> Conversation:
+        stamp = now()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                (self.user_id, title, stamp, stamp),
+            )
+        return Conversation(int(cur.lastrowid or 0), title, stamp, stamp, 0)
+
+    _CONVERSATION_SQL = (
+        "SELECT c.id, c.title, c.created_at, c.updated_at, "
+        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+        "FROM conversations c WHERE c.user_id = ? "
+    )
+
+    @staticmethod
+    def _conversation(row: sqlite3.Row) -> Conversation:
+        return Conversation(row["id"], row["title"], row["created_at"], row["updated_at"], row["n"])
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        rows = self._query(self._CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
+        if not rows:
+            raise NotFound(
+                f"no conversation {conversation_id}", hint="`os1 history` lists conversations."
+            )
+        return self._conversation(rows[0])
+
+    def latest_conversation(self) -> Conversation | None:
+        rows = self._query(
+            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
+            (self.user_id,),
+        )
+        return self._conversation(rows[0]) if rows else None
+
+    def list_conversations(self, limit: int = 50) -> list[Conversation]:
+        rows = self._query(
+            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+            (self.user_id, limit),
+        )
+        return [self._conversation(r) for r in rows]
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: StoredRole,
+        content: str,
+        status: MessageStatus = "complete",
+        meta: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        stamp = now()
+        meta = meta or {}
+        with self._tx() as db:
+            owned = db.execute(
+                "SELECT title FROM conversations WHERE id = ? AND user_id = ?",
+                (conversation_id, self.user_id),
+            ).fetchone()
+            if owned is None:
+                raise NotFound(f"no conversation {conversation_id}")
+            cur = db.execute(
+                "INSERT INTO messages (conversation_id, user_id, role, content, status, "
+                "created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, self.user_id, role, content, status, stamp, json.dumps(meta)),
+            )
+            title = owned["title"]
+            if title is None and role == "user" and content.strip():
+                title = _title_from(content)
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
+                (stamp, title, conversation_id),
+            )
+        return StoredMessage(
+            int(cur.lastrowid or 0), conversation_id, role, content, status, stamp, meta
+        )
+
+    def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
+        self.get_conversation(conversation_id)  # ownership check, NotFound otherwise
+        sql = "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id DESC"
+        params: tuple[Any, ...] = (conversation_id, self.user_id)
+        if last is not None:
+            sql += " LIMIT ?"
+            params += (last,)
+        rows = self._query(sql, params)
+        return [
+            StoredMessage(
+                r["id"],
+                r["conversation_id"],
+                r["role"],
+                r["content"],
+                r["status"],
+                r["created_at"],
+                json.loads(r["meta"]),
+            )
+            for r in reversed(rows)
+        ]
+
+    # -- profile ------------------------------------------------------------------------
+
+    def profile(self) -> dict[str, Any]:
+        rows = self._query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
+    def set_profile(self, key: str, value: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (self.user_id, key, json.dumps(value), now()),
+            )
+
+    def delete_profile(self, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM profile WHERE user_id = ? AND key = ?", (self.user_id, key))
+
+    def integrity_check(self) -> str:
+        return str(self._query("PRAGMA integrity_check")[0][0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 60 else line[:57].rstrip() + "…"
+
+
+def open_store(home: Path, user_id: str = "local") -> SQLiteStore:
+    return SQLiteStore(home / DB_FILE, user_id)

@@ -1,0 +1,108 @@
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from os1.errors import NotFound, StorageError, StorageFull
+from os1.storage import SQLiteStore
+from os1.storage.migrations import MIGRATIONS
+
+
+def test_database_uses_wal_and_the_latest_migration(store: SQLiteStore) -> None:
+    db = sqlite3.connect(store.path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def test_reopening_keeps_data_and_does_not_rerun_migrations(home: Path) -> None:
+    first = SQLiteStore(home / "os1.db")
+    conv = first.create_conversation()
+    first.add_message(conv.id, "user", "hello")
+    first.close()
+    again = SQLiteStore(home / "os1.db")
+    assert [m.content for m in again.messages(conv.id)] == ["hello"]
+    assert again.schema_version == len(MIGRATIONS)
+
+
+def test_first_user_message_titles_the_conversation(store: SQLiteStore) -> None:
+    conv = store.create_conversation()
+    store.add_message(conv.id, "user", "  Planning   the trip to Lisbon  ")
+    store.add_message(conv.id, "user", "something else")
+    assert store.get_conversation(conv.id).title == "Planning the trip to Lisbon"
+
+
+def test_latest_conversation_is_the_most_recently_active(store: SQLiteStore) -> None:
+    a = store.create_conversation()
+    b = store.create_conversation()
+    store.add_message(a.id, "user", "back to a")
+    latest = store.latest_conversation()
+    assert latest is not None and latest.id == a.id
+    assert [c.id for c in store.list_conversations()] == [a.id, b.id]
+
+
+def test_messages_last_n_returns_the_most_recent_in_order(store: SQLiteStore) -> None:
+    conv = store.create_conversation()
+    for i in range(5):
+        store.add_message(conv.id, "user", f"m{i}")
+    assert [m.content for m in store.messages(conv.id, last=2)] == ["m3", "m4"]
+
+
+def test_stores_are_scoped_to_their_user(home: Path) -> None:
+    alice = SQLiteStore(home / "os1.db", user_id="alice")
+    bob = SQLiteStore(home / "os1.db", user_id="bob")
+    conv = alice.create_conversation()
+    alice.add_message(conv.id, "user", "alice's secret")
+    alice.set_profile("user_name", "Alice")
+    with pytest.raises(NotFound):
+        bob.messages(conv.id)
+    with pytest.raises(NotFound):
+        bob.add_message(conv.id, "user", "sneaking in")
+    assert bob.list_conversations() == []
+    assert bob.latest_conversation() is None
+    assert bob.profile() == {}
+    assert [m.content for m in alice.messages(conv.id)] == ["alice's secret"]
+
+
+def test_profile_values_round_trip_as_json(store: SQLiteStore) -> None:
+    store.set_profile("answers", {"hopes": "less chaos"})
+    store.set_profile("onboarded", True)
+    store.set_profile("onboarded", False)
+    assert store.profile() == {"answers": {"hopes": "less chaos"}, "onboarded": False}
+    store.delete_profile("answers")
+    assert "answers" not in store.profile()
+
+
+def test_a_full_disk_is_a_clear_storage_error_and_keeps_earlier_data(home: Path) -> None:
+    store = SQLiteStore(home / "os1.db", max_pages=40)
+    conv = store.create_conversation()
+    kept = store.add_message(conv.id, "user", "short and safe")
+    with pytest.raises(StorageFull) as caught:
+        store.add_message(conv.id, "user", "x" * 1_000_000)
+    assert "disk is full" in caught.value.message
+    assert [m.id for m in store.messages(conv.id)] == [kept.id]
+
+
+def test_a_damaged_database_file_is_a_clear_error(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "os1.db").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError) as caught:
+        SQLiteStore(home / "os1.db")
+    assert "damaged" in caught.value.message
+
+
+def test_concurrent_writers_lose_nothing(home: Path) -> None:
+    conv = SQLiteStore(home / "os1.db").create_conversation()
+
+    def write(n: int) -> None:
+        s = SQLiteStore(home / "os1.db")
+        for i in range(50):
+            s.add_message(conv.id, "user", f"{n}-{i}")
+        s.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(SQLiteStore(home / "os1.db").messages(conv.id)) == 200
