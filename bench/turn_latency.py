@@ -128,13 +128,11 @@ async def embedded(runs: int, max_tokens: int, home: Path) -> None:
     async for _ in companion.turn(MESSAGE, conv):
         pass
     start = time.perf_counter()
+    warm = 0.0
     async for event in companion.turn("Thank you. What else?", conv):
-        if isinstance(event, TextDelta):
-            print(
-                f"  warm follow-up turn (KV prefix reused): first token after "
-                f"{(time.perf_counter() - start) * 1000:.1f} ms"
-            )
-            break
+        if isinstance(event, TextDelta) and not warm:
+            warm = time.perf_counter() - start
+    print(f"  warm follow-up turn (KV prefix reused): first token after {warm * 1000:.1f} ms")
     store.close()
 
 

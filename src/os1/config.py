@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a connection")
     retries: int = Field(2, ge=0, le=10, description="Retries on connection errors")
     temperature: float = Field(0.4, ge=0, le=2)
-    max_reply_tokens: int = Field(320, ge=8, le=32768)
+    max_reply_tokens: int = Field(200, ge=8, le=32768)
     context_window: int = Field(
         4096, ge=512, le=1_048_576, description="Tokens of context used for prompt + reply"
     )

@@ -18,9 +18,9 @@ from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
 from os1.storage.base import Store, StoredMessage
 
-# How many stored messages to consider before fitting by tokens; beyond this the context
-# window is full anyway, and reading fewer rows keeps the per-turn overhead flat.
-HISTORY_SCAN = 400
+# Fewest tokens a stored message costs in a prompt (template overhead plus a word or two):
+# reading more than context_window / this many rows could never fit, so we don't.
+MIN_TOKENS_PER_MESSAGE = 8
 
 
 class Companion:
@@ -79,6 +79,9 @@ class Companion:
         async for event in self._model_reply(conv, user_msg, identity):
             yield event
 
+    def _history_scan(self) -> int:
+        return max(32, self.model.context_window // MIN_TOKENS_PER_MESSAGE)
+
     async def _model_reply(
         self, conv: int, user_msg: StoredMessage, identity: Identity
     ) -> AsyncIterator[Event]:
@@ -89,7 +92,7 @@ class Companion:
             await self.model.load()
             history = [
                 Message(m.role, m.content)  # type: ignore[arg-type]
-                for m in self.store.messages(conv, last=HISTORY_SCAN)
+                for m in self.store.messages(conv, last=self._history_scan())
                 if m.id != user_msg.id and m.role in ("user", "assistant") and m.content
             ]
             messages = compose_prompt(
@@ -139,8 +142,15 @@ class Companion:
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
 
+# Policy checks read the start and the end of a message: enough for anything a person types,
+# and bounded for a pasted book (the detector's cost grows with the text).
+POLICY_SCAN_CHARS = 4000
+
+
 def _policy_reply(text: str, identity: Identity) -> tuple[str, str] | None:
     """Replies decided in code, never left to the model."""
+    if len(text) > 2 * POLICY_SCAN_CHARS:
+        text = text[:POLICY_SCAN_CHARS] + "\n" + text[-POLICY_SCAN_CHARS:]
     signal = safety.detect_crisis(text)
     if signal is not None:
         return "crisis", safety.crisis_reply(signal, identity.user_name, identity.companion_name)

@@ -1,8 +1,5 @@
-"""Safety policy written in code and decided before the model is ever called.
-
-Crisis messages get a fixed, caring reply with real helplines; questions about what the
-companion is get an honest answer; replies that claim to be human get corrected.
-"""
+"""Safety policy written in code and decided before the model is ever called: crisis messages
+get a fixed reply with real helplines, and the companion never passes itself off as human."""
 
 from __future__ import annotations
 
@@ -131,7 +128,6 @@ _WORDS: dict[str, str] = {
     "theres": "there is",
     "wanna": "want to",
     "wana": "want to",
-    "wanted2": "wanted to",
     "gonna": "going to",
     "gona": "going to",
     "gotta": "got to",
@@ -255,7 +251,7 @@ def _normalise(text: str) -> str:
     """Lower-case, ASCII-apostrophe, contraction-expanded text; clauses end with '\\n'."""
     text = re.sub(r"\bnever\s*,\s*ever\b", "never ever", text)
     text = re.sub(r"\bliving\s*,\s*breathing\b", "living breathing", text)
-    text = re.sub(r"\ba\.\s?i\b\.?", "ai", text)
+    text = re.sub(r"\ba\.i\b\.?", "ai", text)
     text = text.replace("&", " and ").replace("/", " ").replace("_", " ")
     text = _CLAUSE_BREAK.sub("\n", text)
     text = text.replace("-", " ")
@@ -298,27 +294,48 @@ _CONJUNCTION = re.compile(
     r"\b(?:and|but|so|because|though|although|yet|then|or|however|except|plus|while|cause)\b"
 )
 _NEGATOR = re.compile(
-    r"\b(?:"
-    r"(?:not|never|no longer|nor|hardly|barely)"
+    r"\b(?:not|never|no longer|nor|hardly|barely)\b"
     # "not okay", "can't stop", "not gonna lie" intensify rather than negate.
     r"(?! (?:(?:feel|feeling|be|being|doing|really|even|quite|so|that|too) )?"
     r"(?:know|sure|okay|ok|fine|alright|all right|good|well|great|coping|lie|lying|"
-    r"going to lie|going to pretend|pretend|joking|kidding|exaggerating|stop|help|get|bear|"
+    r"going to lie|going to pretend|joking|kidding|exaggerating|stop|help|get|bear|"
     r"take|handle|cope|deal|see|care|understand|proud|ashamed|scared|afraid|been|felt|had|"
-    r"have|anymore|able|safe|happy|certain|supposed|wrong|alone|sleep|eat|breathe|think "
-    r"straight|do this|go on|cope)\b)"
-    r"|no (?:intention|intentions|plans?|desire|thoughts?|urges?|wish|way(?! out)|reason to)"
-    r"|used to|pretend|pretending|hypothetically|what if|in case"
-    r"|(?:asked|asking|asks|ask) (?:me )?(?:if|whether)"
-    r")\b"
+    r"have|anymore|able|safe|happy|certain|supposed|wrong|alone|sleep|eat|breathe|stand|"
+    r"think straight|do this|go on|keep going|keep doing|live like this)\b)"
+    r"|\bno (?:intention|intentions|plans?|desire|thoughts?|urges?|wish|way(?! out)|"
+    r"reason to)\b"
+)
+# Words that make what follows hypothetical or someone else's question, whatever comes next.
+_NON_ASSERTIVE = re.compile(
+    r"\b(?:used to|pretend|pretending|hypothetically|what if|in case|"
+    r"(?:asked|asking|asks|ask) (?:me )?(?:if|whether))\b"
+)
+# After a negation, a fresh "I ..." is a new statement ("I'm not a good person, I want to
+# die") unless a verb of saying or thinking carries the negation over ("I'm not saying I
+# want to die", "I don't think I want to die").
+_CARRIES_NEGATION = re.compile(
+    r"(?:\w+ ){0,3}?(?:say|saying|said|think|thinking|thought|mean|meant|claim|claiming|"
+    r"claimed|like|as if|because|feel|feeling|felt|believe|suggest|suggesting|imply|"
+    r"implying|tell|telling|told|pretend|pretending|that|know|knew|agree|sure)"
+    r"(?: you| anyone| anybody)?(?: that)?"
 )
 
 
 def _negated(clause: str, start: int) -> bool:
     scope = _CONJUNCTION.split(clause[:start])[-1]
     window = " ".join(scope.split()[-6:])
+    if _NON_ASSERTIVE.search(window):
+        return True
+    fresh_subject = clause.startswith("i ", start)
     probe = f"{window} {clause[start : start + 40]}"
-    return any(m.start() < len(window) for m in _NEGATOR.finditer(probe))
+    for negation in _NEGATOR.finditer(probe):
+        if negation.start() >= len(window):
+            break
+        if not fresh_subject:
+            return True
+        if _CARRIES_NEGATION.fullmatch(probe[negation.end() : len(window)].strip()):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------------------
@@ -427,6 +444,8 @@ _SUICIDE_ACT = (
     r"|(?:throw|throwing) myself (?:off|from|under) (?:a|the)"
     r"|(?:end|ending) (?:my|this|the) suffering"
     r"|(?:end|ending) everything"
+    r"|(?:crash|crashing|wreck|wrecking) my car (?:on purpose|deliberately|intentionally)"
+    r"|(?:take|taking) an overdose"
     r"|(?:drive|driving|crash|crashing) (?:my car )?(?:off (?:a|the) (?:cliff|bridge|road)|"
     r"into (?:a tree|a wall|the river|the sea|traffic|oncoming traffic|a truck))"
     r"|(?:not|never) (?:wake|waking) up(?! (?:early|at|before|so|for|in time|on time|until|"
@@ -477,6 +496,14 @@ _SH_EVERYDAY = (
     r"(?! (?:some )?slack| a break| off\b| short| out\b| a (?:slice|piece|deal)| by\b"
     r"| (?:at|on|in) (?:the|a|my) (?:gym|stove|oven|pan|kitchen|iron|work|job)| with work"
     r"| (?:while|when|by accident|accidentally|shaving|cooking|playing|laughing|working))"
+)
+# What turns "I cut myself" from an accident into self-harm.
+_DELIBERATE = (
+    r"on purpose|deliberately|intentionally|to feel|to cope|to punish|"
+    r"because i (?:deserved?|wanted|needed|had to|hate|hated)|until i (?:bleed|bled)|"
+    r"till i (?:bleed|bled)|until it (?:bleeds|bled)|and it felt|to make (?:it|the pain)|"
+    r"when i am (?:sad|angry|upset|stressed|anxious|overwhelmed|alone|low)|"
+    r"every (?:day|night)"
 )
 _SH_HABIT = (
     r"(?:have been|been|am|keep|kept|started|start|began|have started|am still|still|was|"
@@ -570,7 +597,8 @@ _RULES: tuple[_Rule, ...] = (
             r"\bhow (?:many|much) (?:\w+ ){0,3}?"
             + _PILLS
             + r"\b(?: \w+){0,6}? (?:die|kill (?:me|myself|you|a person|someone|a human|"
-            r"an adult)|overdose|(?:be|is|are) (?:lethal|fatal|deadly)|not wake up|end it)\b",
+            r"an adult)|overdose|(?:be|is|are) (?:a )?(?:lethal|fatal|deadly)|not wake up|"
+            r"end it)\b",
             r"\b(?:lethal|fatal|deadly) (?:dose|amount|overdose|quantity) (?:of )?"
             + _PILLS
             + r"\b",
@@ -613,6 +641,9 @@ _RULES: tuple[_Rule, ...] = (
             + r"(?:am|sitting|standing) (?:sitting |standing )?on (?:the|a) (?:ledge|railing|"
             r"edge of the (?:bridge|roof|building)|train tracks|railway tracks|tracks)\b",
             _SUBJ + _ADV + r"(?:am )?actively suicidal\b",
+            r"\bi am (?:\w+ )?(?:on|at) (?:the|a|this|top of (?:the|a)) (?:bridge|roof|rooftop|"
+            r"ledge|cliff|tracks|edge)(?= right now| now| and| tonight|$).*\bi (?:am going to|"
+            r"am about to|will|want to|am ready to) jump\b",
         ),
     ),
     # ---- suicide, elevated; a plan frame ("going to") or a time ("tonight") makes it high ----
@@ -638,7 +669,7 @@ _RULES: tuple[_Rule, ...] = (
             r"suicide" + _TOPIC_GUARD,
             r"dying" + _DIE_GUARD,
         ),
-        timed=True,
+        # No time escalation: "thinking about suicide today" is ideation, not a plan.
     ),
     _rule(
         "suicide",
@@ -647,8 +678,8 @@ _RULES: tuple[_Rule, ...] = (
             _SUBJ + _ADV + r"(?P<frame>" + _DIE_WANT + r") (?:just )?" + _DIE,
             _SUBJ
             + _ADV
-            + r"(?:wish|hope|pray)(?: that)? i (?:would |could |will |might )?(?:just )?die\b"
-            + _DIE_GUARD,
+            + r"(?:wish|wishing|hope|hoping|pray|praying)(?: that)? i (?:would |could |will "
+            r"|might )?(?:just )?die\b" + _DIE_GUARD,
             r"(?:^|\b(?:just|please|god) )let me die\b",
         ),
     ),
@@ -664,14 +695,22 @@ _RULES: tuple[_Rule, ...] = (
         "suicide",
         "elevated",
         _any(
-            _SUBJ + _ADV + r"(?:wish|hope|pray)(?: that)? i (?:was|were|would be|could be|had been|"
-            r"would have been) (?:just )?(?:dead(?! tired| serious| wrong)|never born|"
-            r"gone forever|not alive|no longer alive)\b",
+            _SUBJ
+            + _ADV
+            + r"(?:wish|wishing|hope|hoping|pray|praying)(?: that)? i (?:was|were|would be|"
+            r"could be|had been|would have been) (?:just )?(?:dead(?! tired| serious| wrong)|"
+            r"never born|gone forever|not alive|no longer alive)\b",
+            _SUBJ
+            + _ADV
+            + r"(?:wish|hope|pray|keep hoping|keep praying) i (?:get|got|would get|could get|"
+            r"will get) (?:hit|run over|killed) by (?:a|the) (?:bus|car|truck|train|lorry)\b",
             _SUBJ
             + _ADV
             + r"wish i (?:had |would have |could have )?never (?:been born|existed|woken up|"
             r"wake up|born)\b",
-            _SUBJ + _ADV + r"(?:wish|hope) i (?:would not|did not|will not|could not|do not|never|"
+            _SUBJ
+            + _ADV
+            + r"(?:wish|hope|pray) i (?:would not|did not|will not|could not|do not|never|"
             r"would never|will never) (?:wake up|exist|woke up|existed)"
             r"(?! (?:early|at|before|so|late))",
             _SUBJ + _ADV + r"(?:am|would be|will be|might be|may be|would honestly be|should be|"
@@ -732,6 +771,8 @@ _RULES: tuple[_Rule, ...] = (
             r"ideation|feelings?|urges?|tendencies|impulses)\b",
             r"\bmy (?:suicidal|suicide) (?:thoughts?|ideation|feelings?|urges?) (?:are|is|have|"
             r"keep|came|come|got|getting|been)\b(?! (?:gone|better|under control|over))",
+            r"^(?:the |these |my )?(?:suicidal|suicide) (?:thoughts|feelings|urges) (?:are|is|"
+            r"have been|keep)(?: \w+){0,2}? (?:back|worse|stronger|louder|again)\b",
             r"\bnormal to (?:feel suicidal|want to die|want to kill myself|think about "
             r"(?:suicide|killing myself|dying)|have suicidal thoughts)\b",
         ),
@@ -761,6 +802,11 @@ _RULES: tuple[_Rule, ...] = (
             r"cry|mourn|even notice|even care) (?:if|when) i (?:died|die|was gone|were gone|"
             r"am gone|disappeared|killed myself|was dead|were dead|am dead|was not here|"
             r"were not here|did not wake up|was not around|just died|just disappeared)\b",
+            r"\b(?:nobody|no one) (?:even |really )?(?:cares|would care|will care|gives a \w+) "
+            r"(?:if|whether) i (?:live or die|die|am dead|am alive|exist)\b",
+            r"\b(?:would|will) (?:all )?(?:be|feel|do|live) (?:so |much |way |a lot |far |just )?"
+            r"(?:better|happier|better off|easier)(?: off)? without me\b"
+            r"(?! (?:at|on|in) (?:the|this|that) (?:team|project|party|trip|meeting|job))",
             r"\bwould (?:anyone|anybody) (?:even |really )?(?:care|notice|miss me) if i "
             r"(?:died|was gone|were gone|disappeared|killed myself|was dead|were dead|"
             r"was not here|were not here|did not wake up)\b",
@@ -860,19 +906,20 @@ _RULES: tuple[_Rule, ...] = (
             r" every| more| my (?:arms?|wrists?|thighs?|legs?|skin))",
             # Plain past tense is usually an accident ("I cut myself shaving"); it counts
             # only with a word that makes it deliberate.
+            _SUBJ + _ADV + r"(?:cut|burned|burnt|burn|harmed|harm|scratched|scratch|carved|carve) "
+            r"(?:myself|my (?:arms?|wrists?|thighs?|legs?|skin))(?: \w+){0,3}? (?:again|"
+            + _DELIBERATE
+            + r")\b",
             _SUBJ
             + _ADV
-            + r"(?:cut|burned|burnt|harmed|scratched|carved) (?:myself|my (?:arms?|wrists?|"
-            r"thighs?|legs?|skin))(?: \w+){0,3}? (?:again|on purpose|deliberately|"
-            r"intentionally|to feel|to cope|to punish|because i (?:deserve|wanted|needed|"
-            r"had to|hate)|until i bled|till i bled|until it bled|and it felt|"
-            r"to make (?:it|the pain))\b",
+            + r"(?:hurt|harmed|hit|punch|punched|stab|stabbed|bruise|bruised|starve|starved) "
+            r"(?:myself|my (?:arms?|wrists?|thighs?|legs?|skin))(?: \w+){0,3}? (?:"
+            + _DELIBERATE
+            + r")\b",
             _SUBJ
             + _ADV
-            + r"(?:hurt|hit|punched|stabbed|bruised|starved) (?:myself|my (?:arms?|wrists?|"
-            r"thighs?|legs?|skin))(?: \w+){0,3}? (?:on purpose|deliberately|intentionally|"
-            r"to feel|to cope|to punish|because i (?:deserve|wanted|needed|had to|hate)|"
-            r"until i bled|till i bled)\b",
+            + r"(?:hurt|harmed) myself again(?=$| last night| tonight| today| yesterday"
+            r"| this morning)",
             _SUBJ + _ADV + r"made myself (?:bleed|bruise)\b",
             _SUBJ + _ADV + r"(?:cut|self harmed) again\b",
             r"\bi " + _ADV + r"(?:self harm|self harmed|self harming|have self harmed)\b",
@@ -910,7 +957,7 @@ _ABSENCE = re.compile(r"^(?:\w+ ){0,2}?(?:not|never|no longer)\b")
 _ENDS_SOMETHING_ELSE = re.compile(
     r"\b(?:relationship|boyfriend|girlfriend|bf|gf|husband|wife|partner|marriage|engagement|"
     r"friendship|contract|subscription|lease|call|meeting|conversation|series|chapter|story|"
-    r"project|job|affair|streak|game|membership|thread|chat|date|dating|him|her|them|fight|"
+    r"project|job|affair|streak|game|membership|thread|chat|date|dating|fight|"
     r"argument|pregnancy|diet|business|band|show|book|season|course|degree)\b"
 )
 _BARE_END_IT = re.compile(r"\bend(?:ing)? it$")
@@ -1131,8 +1178,9 @@ _CLAIMS_HUMAN = re.compile(
         r"\bi am (?:(?:also|too|only|just|simply|actually|really|definitely|totally|truly|"
         r"literally|very much|100|percent|a|an|real|actual|living|living breathing|genuine|"
         r"flesh and blood|breathing|fellow) ){0,4}(?:human(?: being)?|person|people|man|"
-        r"woman|girl|guy|boy|lady)\b(?<!a people)(?! (?:rights|resources|like|enough|of|who|"
-        r"that|at heart of|shaped|made|adjacent))",
+        r"woman|girl|guy|boy|lady)\b(?<!a people)(?! (?:rights|resources|enough|of|who|that|"
+        r"at heart of|shaped|made|adjacent|like (?:an? )?(?:ai|bot|robot|machine|program|"
+        r"companion|assistant|chatbot)))",
         r"\bas an? (?:fellow |real |actual )?(?:human(?: being)?|person)(?=$| i\b| myself|"
         r" too| like you| who| with| i have)",
         r"\bi am not (?:an? )?(?:ai|bot|robot|machine|program|computer|chatbot|chat bot|"

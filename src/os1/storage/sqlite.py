@@ -193,7 +193,7 @@ class SQLiteStore(Store):
                 r["content"],
                 r["status"],
                 r["created_at"],
-                json.loads(r["meta"]),
+                json.loads(r["meta"]) if r["meta"] != "{}" else {},
             )
             for r in reversed(rows)
         ]
