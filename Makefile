@@ -16,6 +16,8 @@ chat: install
 	$(VENV)/bin/os1 chat
 
 test: install-test
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 check: install-test

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date
+from typing import Literal
 
 from os1.config import Settings
 from os1.errors import EmptyMessage, OS1Error
@@ -142,12 +143,14 @@ class Companion:
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
 
+PolicyKind = Literal["crisis", "ai_disclosure"]
+
 # Policy checks read the start and the end of a message: enough for anything a person types,
 # and bounded for a pasted book (the detector's cost grows with the text).
 POLICY_SCAN_CHARS = 4000
 
 
-def _policy_reply(text: str, identity: Identity) -> tuple[str, str] | None:
+def _policy_reply(text: str, identity: Identity) -> tuple[PolicyKind, str] | None:
     """Replies decided in code, never left to the model."""
     if len(text) > 2 * POLICY_SCAN_CHARS:
         text = text[:POLICY_SCAN_CHARS] + "\n" + text[-POLICY_SCAN_CHARS:]

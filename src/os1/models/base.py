@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -55,7 +55,7 @@ class ChatModel(ABC):
     @abstractmethod
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yield the reply as text pieces. Raise a ModelError subclass on failure.
 
         Closing the iterator early (cancellation) must stop generation promptly.

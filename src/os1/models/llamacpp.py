@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,7 @@ class LlamaCppModel(ChatModel):
 
     async def stream(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         await self.load()
         tokens = self.prompt_tokens(messages)
         if len(tokens) >= self.context_window:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import httpx
@@ -53,7 +53,7 @@ class OpenAIModel(ChatModel):
 
     async def stream(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         body = {
             "model": self.name,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
