@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     context_window: int = Field(
         4096, ge=512, le=1_048_576, description="Tokens of context used for prompt + reply"
     )
+    embedder: str = Field("minilm", description="Sentence embedder for memory recall")
+    memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model")
     llama_disable_repack: Literal["auto", "on", "off"] = Field(
         "auto",

@@ -88,3 +88,35 @@ def test_composed_prompt_always_fits_and_keeps_the_newest_turns(
     kept = msgs[1:-1]
     assert kept == hist[len(hist) - len(kept) :]  # a suffix of the history, in order
     assert not kept or kept[0].role == "user"
+
+
+def test_recalled_context_goes_after_the_history_so_the_prefix_stays_cacheable() -> None:
+    msgs = compose_prompt(
+        system="s",
+        history=history(2),
+        user_message="now",
+        context_window=1000,
+        reply_tokens=5,
+        count=words,
+        context="you remember: the blue door",
+    )
+    assert [m.content for m in msgs] == [
+        "s",
+        "turn 0",
+        "turn 1",
+        "you remember: the blue door",
+        "now",
+    ]
+
+
+def test_context_that_does_not_fit_is_left_out() -> None:
+    msgs = compose_prompt(
+        system="s",
+        history=[],
+        user_message="now",
+        context_window=12,
+        reply_tokens=5,
+        count=words,
+        context="a very long recollection " * 10,
+    )
+    assert [m.content for m in msgs] == ["s", "now"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from os1.config import Settings, load_settings, resolve_home
+from os1.memory import LongTermMemory
 from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
@@ -18,6 +19,7 @@ class App:
     _settings: Settings | None = field(default=None, repr=False)
     _store: SQLiteStore | None = field(default=None, repr=False)
     _model: ChatModel | None = field(default=None, repr=False)
+    _memory: LongTermMemory | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, home: str | Path | None = None) -> App:
@@ -41,8 +43,20 @@ class App:
             self._model = create_model(self.settings)
         return self._model
 
-    def companion(self) -> Companion:
-        return Companion(self.store, self.model, self.settings)
+    @property
+    def memory(self) -> LongTermMemory:
+        if self._memory is None:
+            self._memory = LongTermMemory(self.store, self.settings.embedder)
+        return self._memory
+
+    def companion(self, *, background: bool = False) -> Companion:
+        return Companion(
+            self.store,
+            self.model,
+            self.settings,
+            memory=self.memory if self.settings.memory else None,
+            consolidate_in_background=background,
+        )
 
     def close(self) -> None:
         if self._store is not None:

@@ -17,6 +17,7 @@ from os1.config import CONFIG_FILE, Settings, set_config_value
 from os1.errors import OS1Error, exit_code_for
 from os1.events import TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
+from os1.interfaces.cli_memory import memory
 from os1.interfaces.render import print_error, render_turn
 from os1.mind import onboarding
 from os1.mind import persona as keys
@@ -87,7 +88,7 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
         identity = Identity.load(app.store)
         with err.status(f"Waking {identity.companion_name} up — loading {model.name}…"):
             runner.run(model.load())
-        companion = app.companion()
+        companion = app.companion(background=True)
         conv = companion.conversation_for(conversation, new)
         _show_recent(app, conv, identity)
         err.print(f"[dim]{settings.model} · conversation {conv} · /help for commands[/]")
@@ -199,6 +200,9 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
         elif isinstance(final, TurnError):
             result["error"] = final.model_dump(exclude={"type"})
         click.echo(json.dumps(result, ensure_ascii=False))
+    sys.stdout.flush()
+    if companion.memory is not None and isinstance(final, TurnDone):
+        companion.memory.consolidate()  # after the reply is out: off the hot path
     if isinstance(final, TurnError):
         ctx.exit(exit_code_for(final.code))
 
@@ -439,6 +443,9 @@ def config_path(ctx: click.Context) -> None:
     click.echo(
         f"home: {app.home}\nconfig: {app.home / CONFIG_FILE}\ndatabase: {app.home / 'os1.db'}"
     )
+
+
+cli.add_command(memory)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from rich.console import Console
 from rich.markup import escape
 
-from os1.events import Event, SafetyNotice, TextDelta, TurnDone, TurnError
+from os1.events import Event, MemoryRecalled, SafetyNotice, TextDelta, TurnDone, TurnError
 
 
 async def render_turn(
@@ -24,6 +24,9 @@ async def render_turn(
             out.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, SafetyNotice) and event.kind == "crisis":
             err.print("[dim](a safety policy wrote this reply, not the model)[/]")
+        elif isinstance(event, MemoryRecalled) and speaker:
+            n = len(event.memories)
+            err.print(f"[dim](remembering {n} {'thing' if n == 1 else 'things'})[/]")
         elif isinstance(event, TurnDone):
             final = event
         elif isinstance(event, TurnError):

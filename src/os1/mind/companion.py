@@ -8,24 +8,37 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from os1.config import Settings
 from os1.errors import EmptyMessage, OS1Error
-from os1.events import Event, SafetyNotice, TextDelta, TurnDone, TurnError, TurnStarted
+from os1.events import (
+    Event,
+    MemoryRecalled,
+    SafetyNotice,
+    TextDelta,
+    TurnDone,
+    TurnError,
+    TurnStarted,
+)
 from os1.mind import safety
 from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
-from os1.storage.base import Store, StoredMessage
+from os1.storage.base import MessageStatus, Store, StoredMessage
+
+if TYPE_CHECKING:
+    from os1.memory import LongTermMemory
 
 # Fewest tokens a stored message costs in a prompt (template overhead plus a word or two):
 # reading more than context_window / this many rows could never fit, so we don't.
 MIN_TOKENS_PER_MESSAGE = 8
+# Share of the context window that recalled memories may take.
+MEMORY_SHARE = 0.2
 
 
 class Companion:
-    """One user's companion: a store, a model and the settings that join them."""
+    """One user's companion: a store, a model, optionally a long-term memory."""
 
     def __init__(
         self,
@@ -33,12 +46,17 @@ class Companion:
         model: ChatModel,
         settings: Settings,
         *,
+        memory: LongTermMemory | None = None,
+        consolidate_in_background: bool = False,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.store = store
         self.model = model
         self.settings = settings
+        self.memory = memory
+        self.consolidate_in_background = consolidate_in_background
         self._today = today
+        self._background: asyncio.Future[int] | None = None
 
     @property
     def identity(self) -> Identity:
@@ -60,18 +78,24 @@ class Companion:
         try:
             conv = self.conversation_for(conversation_id, new)
             user_msg = self.store.add_message(conv, "user", text)
+            identity = self.identity
+            if self.memory is not None:
+                self.memory.remember_turn(user_msg, identity.user_name or "user")
         except OS1Error as exc:
             yield _error(exc)
             return
         yield TurnStarted(conversation_id=conv, user_message_id=user_msg.id)
 
-        identity = self.identity
-        policy_reply = _policy_reply(text, identity)
-        if policy_reply is not None:
-            kind, reply = policy_reply
-            yield SafetyNotice(kind=kind)
+        policy = self._policy_reply(text, identity, user_msg)
+        if policy is not None:
+            kind, reply = policy
+            if kind != "memory":
+                yield SafetyNotice(kind=kind)
             yield TextDelta(text=reply)
-            stored = self.store.add_message(conv, "assistant", reply, meta={"policy": kind})
+            # A memory request's reply is about memory itself: not worth remembering.
+            stored = self._store_reply(
+                conv, reply, "complete", {"policy": kind}, remember=kind != "memory"
+            )
             yield TurnDone(
                 conversation_id=conv, message_id=stored.id, text=reply, status="complete"
             )
@@ -79,9 +103,45 @@ class Companion:
 
         async for event in self._model_reply(conv, user_msg, identity):
             yield event
+        self._consolidate_later()
+
+    def _policy_reply(
+        self, text: str, identity: Identity, user_msg: StoredMessage
+    ) -> tuple[PolicyKind, str] | None:
+        """Replies decided in code, never left to the model."""
+        if len(text) > 2 * POLICY_SCAN_CHARS:
+            text = text[:POLICY_SCAN_CHARS] + "\n" + text[-POLICY_SCAN_CHARS:]
+        signal = safety.detect_crisis(text)
+        if signal is not None:
+            return "crisis", safety.crisis_reply(
+                signal, identity.user_name, identity.companion_name
+            )
+        if safety.asks_if_human(text):
+            return "ai_disclosure", safety.AI_DISCLOSURE
+        if self.memory is not None:
+            from os1.memory.intents import answer_memory_request
+
+            reply = answer_memory_request(self.memory, self.store, text, user_msg, identity)
+            if reply is not None:
+                return "memory", reply
+        return None
 
     def _history_scan(self) -> int:
         return max(32, self.model.context_window // MIN_TOKENS_PER_MESSAGE)
+
+    def _store_reply(
+        self,
+        conv: int,
+        text: str,
+        status: MessageStatus,
+        meta: dict[str, object],
+        *,
+        remember: bool = True,
+    ) -> StoredMessage:
+        stored = self.store.add_message(conv, "assistant", text, status=status, meta=meta)
+        if self.memory is not None and remember and text.strip():
+            self.memory.remember_turn(stored, "assistant")
+        return stored
 
     async def _model_reply(
         self, conv: int, user_msg: StoredMessage, identity: Identity
@@ -91,11 +151,27 @@ class Companion:
         started = time.perf_counter()
         try:
             await self.model.load()
-            history = [
-                Message(m.role, m.content)  # type: ignore[arg-type]
+            stored_history = [
+                m
                 for m in self.store.messages(conv, last=self._history_scan())
                 if m.id != user_msg.id and m.role in ("user", "assistant") and m.content
             ]
+            history = [Message(m.role, m.content) for m in stored_history]  # type: ignore[arg-type]
+            context = None
+            if self.memory is not None:
+                hits = self.memory.relevant(
+                    user_msg.content,
+                    exclude_sources={f"msg:{m.id}" for m in stored_history}
+                    | {f"msg:{user_msg.id}"},
+                    budget_tokens=int(self.model.context_window * MEMORY_SHARE),
+                    count_tokens=self.model.count_tokens,
+                )
+                if hits:
+                    from os1.memory import context_message
+
+                    context = context_message(hits)
+                    meta["memories"] = [h.memory.id for h in hits]
+                    yield MemoryRecalled(memories=[h.as_dict() for h in hits])
             messages = compose_prompt(
                 system=system_prompt(identity, self._today()),
                 history=history,
@@ -103,6 +179,7 @@ class Companion:
                 context_window=self.model.context_window,
                 reply_tokens=self.settings.max_reply_tokens,
                 count=self.model.count_message_tokens,
+                context=context,
             )
             stream = self.model.stream(
                 messages,
@@ -117,18 +194,13 @@ class Companion:
                     yield TextDelta(text=piece)
         except (asyncio.CancelledError, GeneratorExit):
             # Ctrl-C, a closed socket or a barge-in: keep what was said, marked as cancelled.
-            self.store.add_message(
-                conv, "assistant", "".join(produced), status="cancelled", meta=meta
-            )
+            self._store_reply(conv, "".join(produced), "cancelled", meta)
             raise
         except OS1Error as exc:
             stored_id = None
             if produced:
                 meta["error"] = exc.code
-                partial = self.store.add_message(
-                    conv, "assistant", "".join(produced), status="error", meta=meta
-                )
-                stored_id = partial.id
+                stored_id = self._store_reply(conv, "".join(produced), "error", meta).id
             yield _error(exc, stored_id)
             return
 
@@ -139,27 +211,29 @@ class Companion:
             yield TextDelta(text=correction)
             reply += correction
             meta["policy"] = "ai_disclosure"
-        stored = self.store.add_message(conv, "assistant", reply, meta=meta)
+        stored = self._store_reply(conv, reply, "complete", meta)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
+    def _consolidate_later(self) -> None:
+        """Derive memories from the new turns in a worker thread, one run at a time."""
+        if self.memory is None or not self.consolidate_in_background:
+            return
+        if self._background is not None and not self._background.done():
+            return
+        self._background = asyncio.get_running_loop().run_in_executor(None, self.memory.consolidate)
 
-PolicyKind = Literal["crisis", "ai_disclosure"]
+    async def settle(self) -> None:
+        """Wait for background consolidation (before closing the store)."""
+        if self._background is not None:
+            with contextlib.suppress(Exception):
+                await self._background
+
+
+PolicyKind = Literal["crisis", "ai_disclosure", "memory"]
 
 # Policy checks read the start and the end of a message: enough for anything a person types,
 # and bounded for a pasted book (the detector's cost grows with the text).
 POLICY_SCAN_CHARS = 4000
-
-
-def _policy_reply(text: str, identity: Identity) -> tuple[PolicyKind, str] | None:
-    """Replies decided in code, never left to the model."""
-    if len(text) > 2 * POLICY_SCAN_CHARS:
-        text = text[:POLICY_SCAN_CHARS] + "\n" + text[-POLICY_SCAN_CHARS:]
-    signal = safety.detect_crisis(text)
-    if signal is not None:
-        return "crisis", safety.crisis_reply(signal, identity.user_name, identity.companion_name)
-    if safety.asks_if_human(text):
-        return "ai_disclosure", safety.AI_DISCLOSURE
-    return None
 
 
 def _error(exc: OS1Error, message_id: int | None = None) -> TurnError:

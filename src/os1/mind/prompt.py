@@ -17,12 +17,14 @@ def compose_prompt(
     context_window: int,
     reply_tokens: int,
     count: Callable[[Message], int],
+    context: str | None = None,
 ) -> list[Message]:
     """System prompt first, then as much recent history as fits, then the new message.
 
     The persona stays first and the history is appended in order, so a local model can reuse
-    its cached prefix from one turn to the next. The oldest turns are dropped first, and the
-    kept history never starts with an orphaned assistant reply.
+    its cached prefix from one turn to the next; per-turn `context` (recalled memories) goes
+    after the history for the same reason. The oldest turns are dropped first, and the kept
+    history never starts with an orphaned assistant reply.
     """
     system_msg = Message("system", system)
     user_msg = Message("user", user_message)
@@ -33,6 +35,12 @@ def compose_prompt(
             f"the message is too long for the model ({needed} tokens; it can take about "
             f"{max(0, needed + budget)} here)"
         )
+    context_msg = Message("system", context) if context else None
+    if context_msg is not None:
+        if count(context_msg) <= budget:
+            budget -= count(context_msg)
+        else:
+            context_msg = None
     kept: list[Message] = []
     for message in reversed(history):
         cost = count(message)
@@ -43,4 +51,5 @@ def compose_prompt(
     kept.reverse()
     while kept and kept[0].role != "user":
         kept.pop(0)
-    return [system_msg, *kept, user_msg]
+    tail = [context_msg, user_msg] if context_msg else [user_msg]
+    return [system_msg, *kept, *tail]

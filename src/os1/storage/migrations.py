@@ -32,3 +32,60 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+MIGRATIONS.append(
+    # 2: long-term memory. Episodes (turns) and what is derived from them, each with its
+    # sources; a lexical index kept in sync by triggers; each memory's own embedding and the
+    # search vector derived from it (for episodes, blended with the turns around it), exact
+    # for reranking; the binary vec0 index for fast candidates is created per embedding size.
+    """
+    CREATE TABLE memories (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('episode', 'fact', 'event', 'preference', 'reflection')),
+        text TEXT NOT NULL,
+        speaker TEXT,
+        subject TEXT,
+        attribute TEXT,
+        value TEXT,
+        said_at TEXT,
+        happened_at TEXT,
+        happened_until TEXT,
+        session TEXT,
+        importance REAL NOT NULL DEFAULT 0.3,
+        superseded_by INTEGER REFERENCES memories(id) ON DELETE SET NULL,
+        consolidated INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX memories_by_user ON memories(user_id, kind, said_at);
+    CREATE INDEX memories_pending ON memories(user_id, consolidated) WHERE consolidated = 0;
+    CREATE INDEX memories_by_slot ON memories(user_id, subject, attribute)
+        WHERE subject IS NOT NULL;
+    CREATE TABLE memory_sources (
+        memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+        source TEXT NOT NULL,
+        PRIMARY KEY (memory_id, source)
+    );
+    CREATE INDEX memory_sources_by_source ON memory_sources(source);
+    CREATE VIRTUAL TABLE memory_fts USING fts5(
+        text, content='memories', content_rowid='id', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+        INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END;
+    CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO memory_fts(rowid, text) VALUES (new.id, new.text);
+    END;
+    CREATE TABLE memory_embeddings (
+        memory_id INTEGER PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        search_vector BLOB NOT NULL
+    );
+    """
+)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlean as sqlite3  # the stdlib module may be built without extension loading
+import sqlite_vec
 
 from os1.errors import NotFound, StorageError, StorageFull
 from os1.storage.base import Conversation, MessageStatus, Store, StoredMessage, StoredRole
@@ -46,6 +48,9 @@ class SQLiteStore(Store):
                 path, isolation_level=None, check_same_thread=False, timeout=10
             )
             self._db.row_factory = sqlite3.Row
+            self._db.enable_load_extension(True)
+            sqlite_vec.load(self._db)
+            self._db.enable_load_extension(False)
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL in WAL survives a crash of the process (kill -9) without losing commits;
             # only a power cut can lose the last transactions, never corrupt the file.
@@ -62,7 +67,7 @@ class SQLiteStore(Store):
     # -- plumbing -----------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -77,7 +82,7 @@ class SQLiteStore(Store):
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
@@ -96,13 +101,13 @@ class SQLiteStore(Store):
 
     @property
     def schema_version(self) -> int:
-        return int(self._query("PRAGMA user_version")[0][0])
+        return int(self.query("PRAGMA user_version")[0][0])
 
     # -- conversations ------------------------------------------------------------------
 
     def create_conversation(self, title: str | None = None) -> Conversation:
         stamp = now()
-        with self._tx() as db:
+        with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO conversations (user_id, title, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -121,7 +126,7 @@ class SQLiteStore(Store):
         return Conversation(row["id"], row["title"], row["created_at"], row["updated_at"], row["n"])
 
     def get_conversation(self, conversation_id: int) -> Conversation:
-        rows = self._query(self._CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
+        rows = self.query(self._CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
         if not rows:
             raise NotFound(
                 f"no conversation {conversation_id}", hint="`os1 history` lists conversations."
@@ -129,14 +134,14 @@ class SQLiteStore(Store):
         return self._conversation(rows[0])
 
     def latest_conversation(self) -> Conversation | None:
-        rows = self._query(
+        rows = self.query(
             self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
             (self.user_id,),
         )
         return self._conversation(rows[0]) if rows else None
 
     def list_conversations(self, limit: int = 50) -> list[Conversation]:
-        rows = self._query(
+        rows = self.query(
             self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
             (self.user_id, limit),
         )
@@ -154,7 +159,7 @@ class SQLiteStore(Store):
     ) -> StoredMessage:
         stamp = now()
         meta = meta or {}
-        with self._tx() as db:
+        with self.transaction() as db:
             owned = db.execute(
                 "SELECT title FROM conversations WHERE id = ? AND user_id = ?",
                 (conversation_id, self.user_id),
@@ -168,7 +173,7 @@ class SQLiteStore(Store):
             )
             title = owned["title"]
             if title is None and role == "user" and content.strip():
-                title = _title_from(content)
+                title = title_from(content)
             db.execute(
                 "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
                 (stamp, title, conversation_id),
@@ -184,7 +189,7 @@ class SQLiteStore(Store):
         if last is not None:
             sql += " LIMIT ?"
             params += (last,)
-        rows = self._query(sql, params)
+        rows = self.query(sql, params)
         return [
             StoredMessage(
                 r["id"],
@@ -201,11 +206,11 @@ class SQLiteStore(Store):
     # -- profile ------------------------------------------------------------------------
 
     def profile(self) -> dict[str, Any]:
-        rows = self._query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
+        rows = self.query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
         return {r["key"]: json.loads(r["value"]) for r in rows}
 
     def set_profile(self, key: str, value: Any) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
@@ -214,18 +219,18 @@ class SQLiteStore(Store):
             )
 
     def delete_profile(self, key: str) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM profile WHERE user_id = ? AND key = ?", (self.user_id, key))
 
     def integrity_check(self) -> str:
-        return str(self._query("PRAGMA integrity_check")[0][0])
+        return str(self.query("PRAGMA integrity_check")[0][0])
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
 
-def _title_from(text: str) -> str:
+def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 60 else line[:57].rstrip() + "…"
 

@@ -1,0 +1,122 @@
+"""Consolidation, off the hot path: embed new memories and derive facts, events and
+preferences from new turns. Duplicates merge (the old memory gains the new source);
+a new value for the same slot supersedes the old one."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from os1.memory.dates import find_time_ranges
+from os1.memory.embedders import Embedder
+from os1.memory.extract import Extracted, extract, supersession_key
+from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source
+
+# Episodes spoken by the companion itself: what it said is not a fact about anyone.
+COMPANION_SPEAKER = "assistant"
+
+
+class Consolidator:
+    def __init__(self, memories: MemoryStore, embedder: Embedder, *, batch: int = 64) -> None:
+        self.memories = memories
+        self.embedder = embedder
+        self.batch = batch
+        # One consolidation at a time per store: two would derive the same facts twice.
+        self._running = threading.Lock()
+
+    def run(self) -> int:
+        """Process everything pending; returns how many memories were processed."""
+        done = 0
+        with self._running:
+            while batch := self.memories.pending(self.batch):
+                self._process(batch)
+                done += len(batch)
+        return done
+
+    def _process(self, batch: list[Memory]) -> None:
+        self._embed(batch)
+        for memory in batch:
+            if memory.kind == "episode" and memory.speaker != COMPANION_SPEAKER:
+                for fact in extract(_spoken_text(memory), memory.speaker or "the user"):
+                    self._derive(memory, fact)
+        self.memories.mark_consolidated([m.id for m in batch])
+
+    def _embed(self, batch: Sequence[Memory]) -> None:
+        """Embed each memory; an episode is searched by its own vector blended with those of
+        the turns around it (own + half of each neighbour), so a reply like "Yes, it was
+        amazing!" is found through what it answered — at no extra model cost."""
+        own = dict(
+            zip([m.id for m in batch], self.embedder.embed([m.text for m in batch]), strict=True)
+        )
+        episodes = [m.id for m in batch if m.kind == "episode"]
+        neighbours = self.memories.session_neighbours(episodes)
+        # A new turn completes the context of the one before it: that one is redone too.
+        redo = [p for p, _ in neighbours.values() if p is not None and p not in own]
+        neighbours.update(self.memories.session_neighbours(redo))
+        wanted = {i for pair in neighbours.values() for i in pair if i is not None} | set(redo)
+        known = self.memories.own_vectors(sorted(wanted - own.keys()))
+        vectors = {**known, **own}
+        items = []
+        for memory_id in [*own, *(r for r in redo if r in vectors)]:
+            search = vectors[memory_id]
+            if memory_id in neighbours:
+                around = [vectors[i] for i in neighbours[memory_id] if i in vectors]
+                search = search + 0.5 * sum(around, np.zeros_like(search))
+                search = search / max(float(np.linalg.norm(search)), 1e-12)
+            items.append((memory_id, vectors[memory_id], search))
+        self.memories.set_embeddings(self.embedder.name, items)
+
+    def _derive(self, episode: Memory, fact: Extracted) -> None:
+        subject = fact.subject
+        if subject == "user":
+            subject = (episode.speaker or "user").lower()
+        sources = (*episode.sources, memory_source(episode.id))
+        key = supersession_key(fact)
+        slot = self.memories.active_in_slot(subject, fact.attribute)
+        same = [m for m in slot if (m.value or "").lower() == fact.value.lower()]
+        if same:
+            self.memories.add_sources(same[0].id, sources, requires=episode.id)
+            return
+        start, until = _when(fact, episode)
+        new_id = self.memories.add(
+            NewMemory(
+                kind=fact.kind,
+                text=fact.text,
+                sources=sources,
+                speaker=episode.speaker,
+                subject=subject,
+                attribute=fact.attribute,
+                value=fact.value,
+                said_at=episode.said_at,
+                happened_at=start,
+                happened_until=until,
+                session=episode.session,
+                importance=fact.importance,
+            ),
+            requires=episode.id,
+        )
+        if new_id is not None and key is not None:
+            for old in slot:
+                self.memories.supersede(old.id, new_id)
+
+
+def _spoken_text(memory: Memory) -> str:
+    # Episodes are indexed as "Speaker: words"; extraction wants only the words.
+    prefix = f"{memory.speaker}: " if memory.speaker else ""
+    return memory.text.removeprefix(prefix)
+
+
+def _when(fact: Extracted, episode: Memory) -> tuple[str | None, str | None]:
+    if not fact.when or not episode.said_at:
+        return None, None
+    try:
+        said = datetime.fromisoformat(episode.said_at)
+    except ValueError:
+        return None, None
+    ranges = find_time_ranges(fact.when, said)
+    if not ranges:
+        return None, None
+    return ranges[0].start.isoformat(), ranges[0].end.isoformat()

@@ -1,0 +1,156 @@
+"""Hybrid, time-aware retrieval: lexical (FTS5/BM25) and semantic (embeddings) candidates,
+fused by rank, then weighed by dates named in the query, importance and recency.
+No language model is called here: recall must be fast and must work with the tiny model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from os1.memory.dates import find_time_ranges
+from os1.memory.embedders import Embedder
+from os1.memory.store import Memory, MemoryStore, public_source
+
+# Words that carry no topic; dropping them keeps BM25 from matching on "what" and "did".
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves ever also much many kind like get got go went going""".split()
+)
+
+# Weight of the lexical score (BM25 scaled to the best hit, so 0..1) next to the cosine
+# similarity (about 0..1 for related texts). Lexical evidence matters for names and rare words.
+LEXICAL_WEIGHT = 0.7
+# The best episodes bring the turns just before and after them: evidence in a conversation
+# often spans a question and its answer.
+EXPAND_TOP = 2
+NEIGHBOUR_FACTOR = 0.98
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    memory: Memory
+    score: float
+
+    @property
+    def sources(self) -> list[str]:
+        return [public_source(s) for s in self.memory.sources]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.memory.id,
+            "kind": self.memory.kind,
+            "text": self.memory.text,
+            "score": round(self.score, 6),
+            "sources": self.sources,
+            "said_at": self.memory.said_at,
+        }
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 OR-query of the topic words in `text` (None when there are none)."""
+    words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
+    words = [w.strip("'") for w in words if len(w.strip("'")) > 1 or w.isdigit()]
+    if not words:
+        return None
+    unique = list(dict.fromkeys(words))
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
+
+
+class Recall:
+    """Search one user's memories."""
+
+    def __init__(
+        self,
+        memories: MemoryStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 100,
+        lexical_weight: float = LEXICAL_WEIGHT,
+        expand_top: int = EXPAND_TOP,
+    ) -> None:
+        self.memories = memories
+        self.embedder = embedder
+        self.candidates = candidates
+        self.lexical_weight = lexical_weight
+        self.expand_top = expand_top
+
+    def search(self, query: str, k: int = 10, *, reference: datetime | None = None) -> list[Hit]:
+        query = query.strip()
+        if not query:
+            return []
+        scores: dict[int, float] = {}
+        vector = self.embedder.embed_one(query)
+        for memory_id, similarity in self.memories.nearest(vector, self.candidates):
+            scores[memory_id] = similarity
+        match = fts_query(query)
+        if match:
+            lexical = self.memories.lexical(match, self.candidates)
+            if lexical:
+                best = max(score for _, score in lexical) or 1.0
+                for memory_id, score in lexical:
+                    scores[memory_id] = scores.get(memory_id, 0.0) + (
+                        self.lexical_weight * score / best
+                    )
+        if not scores:
+            return []
+        shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
+        ranges = find_time_ranges(query, reference or datetime.now(UTC))
+        hits = [
+            Hit(m, scores[m.id] * self._weight(m, ranges))
+            for m in self.memories.get_many(shortlist)
+        ]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return self._with_neighbours(hits)[:k]
+
+    def _with_neighbours(self, hits: list[Hit]) -> list[Hit]:
+        top = [h for h in hits if h.memory.kind == "episode"][: self.expand_top]
+        if not top:
+            return hits
+        neighbours = self.memories.session_neighbours([h.memory.id for h in top])
+        wanted = [i for h in top for i in neighbours.get(h.memory.id, ()) if i is not None]
+        extra = {m.id: m for m in self.memories.get_many(wanted) if m.superseded_by is None}
+        result: list[Hit] = []
+        seen: set[int] = set()
+        for hit in hits:
+            if hit.memory.id in seen:
+                continue
+            result.append(hit)
+            seen.add(hit.memory.id)
+            if hit in top:
+                for i in neighbours.get(hit.memory.id, ()):
+                    if i is not None and i in extra and i not in seen:
+                        result.append(Hit(extra[i], hit.score * NEIGHBOUR_FACTOR))
+                        seen.add(i)
+        return result
+
+    @staticmethod
+    def _weight(memory: Memory, ranges: list) -> float:  # type: ignore[type-arg]
+        weight = 1.0 + 0.1 * (memory.importance - 0.3)  # facts the user cares about rise a little
+        if ranges:
+            when = _parse(memory.happened_at) or _parse(memory.said_at)
+            if when is not None and any(_within(when, r) for r in ranges):
+                weight *= 1.3  # "what did I do last week?": things from then come first
+        return weight
+
+
+def _parse(stamp: str | None) -> datetime | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+
+
+def _within(when: datetime, time_range: object) -> bool:
+    start, end = time_range.start, time_range.end  # type: ignore[attr-defined]
+    # Compare naive with naive: stored times may or may not carry a zone.
+    when_n, start_n, end_n = (t.replace(tzinfo=None) for t in (when, start, end))
+    return bool(start_n <= when_n < end_n)
