@@ -19,6 +19,7 @@ from llama_cpp import Llama
 
 from os1.config import Settings
 from os1.events import TextDelta, TurnDone
+from os1.memory import LongTermMemory
 from os1.mind.companion import Companion
 from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
@@ -136,12 +137,15 @@ async def embedded(runs: int, max_tokens: int, home: Path) -> None:
     store.close()
 
 
-async def overhead(turns: int, home: Path) -> None:
+async def overhead(turns: int, home: Path, with_memory: bool) -> None:
     reply = "That sounds like a lot. I'm glad you told me — what would help most right now?"
     model = ScriptedModel(replies=[reply])
     settings = Settings(model="scripted:echo")
-    store = SQLiteStore(home / "scripted.db")
-    companion = Companion(store, model, settings)
+    store = SQLiteStore(home / f"scripted-{with_memory}.db")
+    memory = LongTermMemory(store, "minilm") if with_memory else None
+    if memory is not None:
+        memory.embedder.embed(["load the model before timing"])
+    companion = Companion(store, model, settings, memory=memory)
     # Baseline: the scripted model alone, no OS1 around it.
     base: list[float] = []
     for _ in range(turns):
@@ -156,9 +160,12 @@ async def overhead(turns: int, home: Path) -> None:
         async for _ in companion.turn(f"message number {i}: {MESSAGE}", conv):
             pass
         totals.append(time.perf_counter() - start)
+        if memory is not None and i % 20 == 19:
+            memory.consolidate()  # the background step, outside the timed turns
     b = statistics.median(base)
     over = [t - b for t in totals]
-    print(f"scripted model, {turns} turns in one growing conversation")
+    label = "with long-term memory (recall every turn)" if with_memory else "without memory"
+    print(f"scripted model, {turns} turns in one growing conversation, {label}")
     print(
         f"  model alone median {b * 1000:.3f} ms; OS1 overhead per turn: median "
         f"{statistics.median(over) * 1000:.2f} ms, p95 {pct(over, 0.95) * 1000:.2f} ms "
@@ -174,7 +181,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(overhead(args.turns, Path(tmp)))
+        asyncio.run(overhead(args.turns, Path(tmp), with_memory=False))
+        asyncio.run(overhead(args.turns, Path(tmp), with_memory=True))
         asyncio.run(embedded(args.runs, args.max_tokens, Path(tmp)))
 
 

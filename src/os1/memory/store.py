@@ -517,7 +517,9 @@ class MemoryStore:
             "conversations": conversations,
         }
 
-    def _hydrate(self, rows: Sequence[Any], order: Sequence[int] | None = None) -> builtins.list[Memory]:
+    def _hydrate(
+        self, rows: Sequence[Any], order: Sequence[int] | None = None
+    ) -> builtins.list[Memory]:
         if not rows:
             return []
         ids = [r["id"] for r in rows]
