@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     )
     embedder: str = Field("minilm", description="Sentence embedder for memory recall")
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
+    stt: str = Field("whisper", description="Speech-to-text engine")
+    tts: str = Field("piper", description="Text-to-speech engine")
+    vad: str = Field("silero", description="Voice activity detector")
+    voice_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate of the voice")
     threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model")
     llama_disable_repack: Literal["auto", "on", "off"] = Field(
         "auto",

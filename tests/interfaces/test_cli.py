@@ -9,6 +9,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -165,23 +166,26 @@ def test_ctrl_c_cancels_the_reply_not_the_session(home: Path) -> None:
     os1(home, "setup", input=ONBOARDING_ANSWERS)
     proc = subprocess.Popen(
         [sys.executable, "-m", "os1", "--home", str(home), "chat"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env("scripted:slow"),
-    )
-    assert proc.stdin is not None
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=_env("scripted:slow", PYTHONUNBUFFERED="1"), bufsize=0,
+    )  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    seen: list[str] = []
+    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stdout.read(1), "")))
+    reader.start()
     proc.stdin.write("please say a lot of words for me now\n")
     proc.stdin.flush()
-    _wait_for(lambda: any(r == "user" for r, _, _ in stored_messages(home)))
-    time.sleep(1.0)  # a few words into the reply
+    _wait_for(lambda: "You said: please" in "".join(seen))  # a few words into the reply
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
-    out, errors = proc.communicate("still here?\n/quit\n", timeout=60)
+    _wait_for(lambda: any(r[0] == "assistant" for r in stored_messages(home)))
+    proc.stdin.write("still here?\n/quit\n")
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    reader.join(timeout=10)
+    errors = proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == 0, errors
     assert "reply cancelled" in errors
-    assert "You said: still here?" in out
+    assert "You said: still here?" in "".join(seen)
     rows = stored_messages(home)
     assert rows[0] == ("user", "please say a lot of words for me now", "complete")
     assert rows[1][0] == "assistant" and rows[1][2] == "cancelled"

@@ -18,6 +18,7 @@ from os1.errors import OS1Error, exit_code_for
 from os1.events import TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
 from os1.interfaces.cli_memory import memory
+from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_turn
 from os1.mind import onboarding
 from os1.mind import persona as keys
@@ -446,6 +447,8 @@ def config_path(ctx: click.Context) -> None:
 
 
 cli.add_command(memory)
+for command in (listen, speak, voice):
+    cli.add_command(command)
 
 
 def main() -> None:

