@@ -150,3 +150,15 @@ async def test_barge_in_stops_playback_and_generation_and_keeps_only_what_was_sp
     assert reply.content and len(reply.content) < len(LONG_REPLY)
     assert LONG_REPLY.startswith(reply.content.rstrip("…").rsplit(" ", 1)[0])
     assert any(isinstance(f, ReplyAudio) for f in frames)
+
+
+async def test_stopping_a_reply_early_leaves_the_voice_usable(store: SQLiteStore) -> None:
+    piper = engines.tts("piper")
+    pieces = reply_audio(companion(store), "hi", piper)
+    async for _ in pieces:
+        break
+    await pieces.aclose()
+    # A second reply must not wait on anything the first one left behind.
+    again = reply_audio(companion(store, "Fine, thanks."), "and now?", piper)
+    chunks = [p async for p in again]
+    assert chunks and all(len(p.pcm) for p in chunks)

@@ -95,8 +95,15 @@ class PiperTTS(TextToSpeech):
         )
         with self._lock:
             voice = self._load()
-            for chunk in voice.synthesize(text, syn_config=config):
-                yield np.frombuffer(chunk.audio_int16_bytes, dtype=np.int16)
+        chunks = iter(voice.synthesize(text, syn_config=config))
+        while True:
+            # The lock is held per chunk, never across a yield: a caller that stops listening
+            # half-way (a barge-in) must not leave the voice locked.
+            with self._lock:
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield np.frombuffer(chunk.audio_int16_bytes, dtype=np.int16)
 
 
 class SileroVAD(VoiceActivity):

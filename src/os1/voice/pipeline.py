@@ -219,12 +219,16 @@ async def reply_audio(
         while (sentence := await sentences.get()) is not None:
             index = log.start(sentence)
             chunks = tts.synthesize(sentence, style=style, speed=speed)
-            while True:
-                chunk = await asyncio.to_thread(next, chunks, None)
-                if chunk is None:
-                    break
-                log.lengths[index] += len(chunk)
-                yield ReplyAudio(chunk, tts.sample_rate, index)
+            try:
+                while True:
+                    chunk = await asyncio.to_thread(next, chunks, None)
+                    if chunk is None:
+                        break
+                    log.lengths[index] += len(chunk)
+                    yield ReplyAudio(chunk, tts.sample_rate, index)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()  # release the engine at once when playback stops early
             log.complete[index] = True
         await writer
     finally:
