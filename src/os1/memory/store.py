@@ -428,21 +428,29 @@ class MemoryStore:
         return self._hydrate(rows)
 
     def session_neighbours(self, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
-        """For each episode, the episodes just before and after it in its session."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.query(
-            "WITH wanted AS (SELECT DISTINCT coalesce(session, '') AS s FROM memories "
-            f"WHERE user_id = ? AND id IN ({marks})), "
-            "ordered AS (SELECT id, lag(id) OVER w AS prev, lead(id) OVER w AS next "
-            "FROM memories WHERE user_id = ? AND kind = 'episode' "
-            "AND coalesce(session, '') IN (SELECT s FROM wanted) "
-            "WINDOW w AS (PARTITION BY coalesce(session, '') ORDER BY coalesce(said_at, ''), id)) "
-            f"SELECT id, prev, next FROM ordered WHERE id IN ({marks})",
-            (self.user_id, *ids, self.user_id, *ids),
-        )
-        return {r[0]: (r[1], r[2]) for r in rows}
+        """For each episode, the episodes stored just before and after it in its session."""
+        result: dict[int, tuple[int | None, int | None]] = {}
+        for memory_id in ids:
+            row = self.db.query(
+                "SELECT session FROM memories WHERE id = ? AND user_id = ? AND kind = 'episode'",
+                (memory_id, self.user_id),
+            )
+            if not row:
+                continue
+            session = row[0][0]
+            # Index lookups on (user_id, session, id): constant time however long the history.
+            before = self.db.query(
+                "SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
+                "AND session IS ? AND id < ?",
+                (self.user_id, session, memory_id),
+            )
+            after = self.db.query(
+                "SELECT min(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
+                "AND session IS ? AND id > ?",
+                (self.user_id, session, memory_id),
+            )
+            result[memory_id] = (before[0][0], after[0][0])
+        return result
 
     def count(self) -> int:
         rows = self.db.query("SELECT count(*) FROM memories WHERE user_id = ?", (self.user_id,))
@@ -460,7 +468,7 @@ class MemoryStore:
         return [(r[0], float(r[1])) for r in rows]
 
     def nearest(
-        self, vector: np.ndarray, limit: int, candidates: int = 400
+        self, vector: np.ndarray, limit: int, candidates: int = 200
     ) -> builtins.list[tuple[int, float]]:
         """Cosine-nearest memories as (id, similarity): binary codes find candidates in the
         vec0 index, exact float vectors rerank them."""

@@ -62,6 +62,7 @@ MIGRATIONS.append(
     CREATE INDEX memories_pending ON memories(user_id, consolidated) WHERE consolidated = 0;
     CREATE INDEX memories_by_slot ON memories(user_id, subject, attribute)
         WHERE subject IS NOT NULL;
+    CREATE INDEX memories_by_session ON memories(user_id, session, id) WHERE kind = 'episode';
     CREATE TABLE memory_sources (
         memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
         source TEXT NOT NULL,
