@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     embedder: str = Field("minilm", description="Sentence embedder for memory recall")
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
+    memory_model: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Let the model derive facts and reflections too; auto = only for models "
+        "behind an OpenAI-compatible server (the tiny embedded one can't do it reliably)",
+    )
     stt: str = Field("whisper", description="Speech-to-text engine")
     tts: str = Field("piper", description="Text-to-speech engine")
     vad: str = Field("silero", description="Voice activity detector")

@@ -66,3 +66,22 @@ def test_lexical_query_ignores_stopwords_and_quotes_terms() -> None:
     assert fts_query("What did I do with the dog?") == '"dog"'
     assert fts_query('the "quoted" AND NEAR') == '"quoted" OR "near"'
     assert fts_query("what did you") is None
+
+
+def test_between_equal_matches_the_more_recent_memory_comes_first(
+    real_memory: LongTermMemory,
+) -> None:
+    real_memory.import_messages(
+        imported(
+            ("Maya", "I went swimming in the lake.", "2025-01-10T10:00:00+00:00"),
+            ("Maya", "I went swimming in the lake.", "2026-11-20T10:00:00+00:00"),
+        )
+    )
+    real_memory.consolidate()
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    hits = [
+        h
+        for h in real_memory.recall.search("swimming", k=4, reference=now)
+        if h.memory.kind == "episode"
+    ]
+    assert hits[0].sources == ["t1"]

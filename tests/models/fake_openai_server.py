@@ -52,6 +52,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
         last = body["messages"][-1]["content"]
+        if mode == "memory":  # a capable model asked to extract facts or reflect
+            system = body["messages"][0]["content"]
+            last = (
+                '{"kind": "fact", "subject": "user", "attribute": "hometown", '
+                '"value": "Tromso", "text": "They grew up in Tromso."}\nnot json\n'
+                if "extract" in system
+                else "They light up when they talk about the north."
+            )
+            self.wfile.write(_chunk(last))
+            self.wfile.write(_chunk("", "stop"))
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
         self.wfile.write(b": keep-alive comment\n\n")
         self.wfile.write(_chunk("Echo: "))
         self.wfile.flush()

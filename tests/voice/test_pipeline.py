@@ -162,3 +162,12 @@ async def test_stopping_a_reply_early_leaves_the_voice_usable(store: SQLiteStore
     again = reply_audio(companion(store, "Fine, thanks."), "and now?", piper)
     chunks = [p async for p in again]
     assert chunks and all(len(p.pcm) for p in chunks)
+
+
+def test_without_piper_the_voice_falls_back_to_espeak(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from os1.voice import local
+
+    monkeypatch.setattr(local, "piper_installed", lambda: False)
+    voice = engines.tts("piper")
+    assert voice.name == "espeak"
+    assert sum(len(c) for c in voice.synthesize("Hello.")) > 1000

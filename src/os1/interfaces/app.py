@@ -46,7 +46,15 @@ class App:
     @property
     def memory(self) -> LongTermMemory:
         if self._memory is None:
-            self._memory = LongTermMemory(self.store, self.settings.embedder)
+            settings = self.settings
+            capable = settings.memory_model == "on" or (
+                settings.memory_model == "auto" and settings.model.startswith("openai:")
+            )
+            self._memory = LongTermMemory(
+                self.store,
+                settings.embedder,
+                model_factory=(lambda: create_model(settings)) if capable else None,
+            )
         return self._memory
 
     def companion(self, *, background: bool = False) -> Companion:

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from os1.errors import OS1Error
 from os1.interfaces.app import App
 from os1.memory import LongTermMemory
 from os1.memory.importers import parse_file
@@ -215,6 +214,3 @@ def import_(ctx: click.Context, path: Path, fmt: str) -> None:
 def consolidate(ctx: click.Context) -> None:
     """Derive facts and embed new memories now (normally done in the background)."""
     out.print(f"processed {_memory(ctx).consolidate()} memories")
-
-
-__all__ = ["memory", "OS1Error"]

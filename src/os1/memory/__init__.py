@@ -11,6 +11,7 @@ from os1.memory.embedders import Embedder, get_embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import Hit, Recall
 from os1.memory.store import Memory, MemoryStore, NewMemory, import_source, message_source
+from os1.models.base import ChatModel
 from os1.storage.base import StoredMessage
 from os1.storage.sqlite import SQLiteStore
 
@@ -20,11 +21,17 @@ __all__ = ["Hit", "LongTermMemory", "Memory", "MemoryStore", "NewMemory", "Recal
 class LongTermMemory:
     """One user's memory: store, recall and consolidation over one database."""
 
-    def __init__(self, store: SQLiteStore, embedder: Embedder | str = "minilm") -> None:
+    def __init__(
+        self,
+        store: SQLiteStore,
+        embedder: Embedder | str = "minilm",
+        *,
+        model_factory: Callable[[], ChatModel] | None = None,
+    ) -> None:
         self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
         self.store = MemoryStore(store)
         self.recall = Recall(self.store, self.embedder)
-        self.consolidator = Consolidator(self.store, self.embedder)
+        self.consolidator = Consolidator(self.store, self.embedder, model_factory=model_factory)
 
     def import_messages(self, messages: Sequence[ImportedMessage]) -> int:
         """Store imported messages as episodes, all or nothing; already imported ids are

@@ -4,26 +4,43 @@ a new value for the same slot supersedes the old one."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
 
+from os1.errors import OS1Error
 from os1.memory.dates import find_time_ranges
 from os1.memory.embedders import Embedder
 from os1.memory.extract import Extracted, extract, supersession_key
+from os1.memory.model_extract import extract_with_model, reflect_with_model
 from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source
+from os1.models.base import ChatModel
 
 # Episodes spoken by the companion itself: what it said is not a fact about anyone.
 COMPANION_SPEAKER = "assistant"
 
 
+# A session with this many new turns from the user earns a reflection (capable models only).
+REFLECT_AFTER = 4
+
+
 class Consolidator:
-    def __init__(self, memories: MemoryStore, embedder: Embedder, *, batch: int = 64) -> None:
+    def __init__(
+        self,
+        memories: MemoryStore,
+        embedder: Embedder,
+        *,
+        batch: int = 64,
+        model_factory: Callable[[], ChatModel] | None = None,
+    ) -> None:
         self.memories = memories
         self.embedder = embedder
         self.batch = batch
+        # A capable model, created inside the worker thread's own event loop when needed.
+        self.model_factory = model_factory
         # One consolidation at a time per store: two would derive the same facts twice.
         self._running = threading.Lock()
 
@@ -38,11 +55,60 @@ class Consolidator:
 
     def _process(self, batch: list[Memory]) -> None:
         self._embed(batch)
-        for memory in batch:
-            if memory.kind == "episode" and memory.speaker != COMPANION_SPEAKER:
-                for fact in extract(_spoken_text(memory), memory.speaker or "the user"):
-                    self._derive(memory, fact)
+        heard = [m for m in batch if m.kind == "episode" and m.speaker != COMPANION_SPEAKER]
+        from_model: dict[int, list[Extracted]] = {}
+        reflections: list[tuple[list[Memory], str]] = []
+        if self.model_factory is not None and heard:
+            from_model, reflections = asyncio.run(self._ask_model(heard))
+        for memory in heard:
+            facts = extract(_spoken_text(memory), memory.speaker or "the user")
+            seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
+            facts += [
+                f
+                for f in from_model.get(memory.id, [])
+                if (f.subject, f.attribute, f.value.lower()) not in seen
+            ]
+            for fact in facts:
+                self._derive(memory, fact)
+        for episodes, text in reflections:
+            self.memories.add(
+                NewMemory(
+                    kind="reflection",
+                    text=text,
+                    sources=tuple(s for e in episodes for s in (*e.sources, memory_source(e.id))),
+                    said_at=episodes[-1].said_at,
+                    session=episodes[-1].session,
+                    importance=0.5,
+                ),
+                requires=episodes[-1].id,
+            )
         self.memories.mark_consolidated([m.id for m in batch])
+
+    async def _ask_model(
+        self, heard: list[Memory]
+    ) -> tuple[dict[int, list[Extracted]], list[tuple[list[Memory], str]]]:
+        assert self.model_factory is not None
+        model = self.model_factory()
+        facts: dict[int, list[Extracted]] = {}
+        reflections: list[tuple[list[Memory], str]] = []
+        try:
+            for memory in heard:
+                facts[memory.id] = await extract_with_model(
+                    model, _spoken_text(memory), memory.speaker or "the user"
+                )
+            sessions: dict[str | None, list[Memory]] = {}
+            for memory in heard:
+                sessions.setdefault(memory.session, []).append(memory)
+            for episodes in sessions.values():
+                if len(episodes) >= REFLECT_AFTER:
+                    text = await reflect_with_model(model, [e.text for e in episodes])
+                    if text:
+                        reflections.append((episodes, text))
+        except OS1Error:
+            pass  # a server that is down costs the extras, never the deterministic facts
+        finally:
+            await model.aclose()
+        return facts, reflections
 
     def _embed(self, batch: Sequence[Memory]) -> None:
         """Embed each memory; an episode is searched by its own vector blended with those of

@@ -31,6 +31,8 @@ LEXICAL_WEIGHT = 0.7
 # often spans a question and its answer.
 EXPAND_TOP = 2
 NEIGHBOUR_FACTOR = 0.98
+RECENCY_BOOST = 0.05
+RECENCY_HALF_LIFE_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +103,10 @@ class Recall:
         if not scores:
             return []
         shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
-        ranges = find_time_ranges(query, reference or datetime.now(UTC))
+        reference = reference or datetime.now(UTC)
+        ranges = find_time_ranges(query, reference)
         hits = [
-            Hit(m, scores[m.id] * self._weight(m, ranges))
+            Hit(m, scores[m.id] * self._weight(m, ranges, reference))
             for m in self.memories.get_many(shortlist)
         ]
         hits.sort(key=lambda h: h.score, reverse=True)
@@ -131,8 +134,13 @@ class Recall:
         return result
 
     @staticmethod
-    def _weight(memory: Memory, ranges: list) -> float:  # type: ignore[type-arg]
+    def _weight(memory: Memory, ranges: list, reference: datetime) -> float:  # type: ignore[type-arg]
         weight = 1.0 + 0.1 * (memory.importance - 0.3)  # facts the user cares about rise a little
+        said = _parse(memory.said_at)
+        if said is not None:
+            # Recent things rise a little too: a half-life of a month, at most +5 %.
+            age_days = abs((reference.replace(tzinfo=None) - said.replace(tzinfo=None)).days)
+            weight *= 1.0 + RECENCY_BOOST * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
         if ranges:
             when = _parse(memory.happened_at) or _parse(memory.said_at)
             if when is not None and any(_within(when, r) for r in ranges):

@@ -86,6 +86,11 @@ def stt(name: str) -> SpeechToText:
 
 
 def tts(name: str) -> TextToSpeech:
+    if name == "piper":
+        from os1.voice.local import piper_installed
+
+        if not piper_installed():
+            name = "espeak"  # the documented fallback: robotic, but a voice
     result: TextToSpeech = engine("os1.tts", name)
     return result
 

