@@ -65,3 +65,12 @@ def test_a_model_server_that_is_down_costs_only_the_extras(store: SQLiteStore) -
     assert memory.store.pending() == []
     assert any(m.value == "Anna" for m in memory.store.list("fact"))
     assert memory.store.list("reflection") == []
+
+
+async def test_consolidating_inside_a_running_event_loop_still_asks_the_model(
+    store: SQLiteStore, server: str
+) -> None:
+    memory = memory_with(store, f"{server}/memory/v1")
+    memory.import_messages(conversation())
+    memory.consolidate()  # as "what do you know about me?" does, from inside a turn
+    assert [m.value for m in memory.store.list("fact") if m.attribute == "hometown"] == ["Tromso"]

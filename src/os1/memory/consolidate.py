@@ -5,9 +5,11 @@ a new value for the same slot supersedes the old one."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -18,6 +20,8 @@ from os1.memory.extract import Extracted, extract, supersession_key
 from os1.memory.model_extract import extract_with_model, reflect_with_model
 from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source
 from os1.models.base import ChatModel
+
+T = TypeVar("T")
 
 # Episodes spoken by the companion itself: what it said is not a fact about anyone.
 COMPANION_SPEAKER = "assistant"
@@ -59,7 +63,7 @@ class Consolidator:
         from_model: dict[int, list[Extracted]] = {}
         reflections: list[tuple[list[Memory], str]] = []
         if self.model_factory is not None and heard:
-            from_model, reflections = asyncio.run(self._ask_model(heard))
+            from_model, reflections = _run_blocking(self._ask_model(heard))
         for memory in heard:
             facts = extract(_spoken_text(memory), memory.speaker or "the user")
             seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
@@ -167,6 +171,17 @@ class Consolidator:
         if new_id is not None and key is not None:
             for old in slot:
                 self.memories.supersede(old.id, new_id)
+
+
+def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when called inside an event loop
+    (e.g. "what do you know about me?" asked in chat): then it runs on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _spoken_text(memory: Memory) -> str:

@@ -21,6 +21,8 @@ from os1.events import (
     TurnError,
     TurnStarted,
 )
+from os1.memory import context_message
+from os1.memory.intents import answer_memory_request
 from os1.mind import safety
 from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
@@ -128,8 +130,6 @@ class Companion:
         if safety.asks_if_human(text):
             return "ai_disclosure", safety.AI_DISCLOSURE
         if self.memory is not None:
-            from os1.memory.intents import answer_memory_request
-
             reply = answer_memory_request(self.memory, self.store, text, user_msg, identity)
             if reply is not None:
                 return "memory", reply
@@ -180,8 +180,6 @@ class Companion:
                     count_tokens=self.model.count_tokens,
                 )
                 if hits:
-                    from os1.memory import context_message
-
                     context = context_message(hits)
                     meta["memories"] = [h.memory.id for h in hits]
                     yield MemoryRecalled(memories=[h.as_dict() for h in hits])
