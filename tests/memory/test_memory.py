@@ -255,3 +255,13 @@ def test_concurrent_chat_writes_and_background_consolidation_lose_nothing(
     assert memory.store.pending() == []
     likes = [m for m in memory.store.list() if m.attribute == "likes"]
     assert len({m.value for m in likes}) == len(likes)  # no duplicates from the race
+
+
+def test_words_in_thousands_of_memories_are_left_to_the_semantic_side(
+    memory: LongTermMemory,
+) -> None:
+    memory.store.add_many(
+        [NewMemory("episode", f"coffee number {i}", (f"import:c{i}",)) for i in range(30)]
+        + [NewMemory("episode", "a rare zeppelin ride", ("import:z",))]
+    )
+    assert memory.store.common_terms(["coffee", "zeppelin"], cap=20) == {"coffee"}

@@ -31,6 +31,7 @@ LEXICAL_WEIGHT = 0.7
 # often spans a question and its answer.
 EXPAND_TOP = 2
 NEIGHBOUR_FACTOR = 0.98
+COMMON_TERM_DOCS = 2000
 RECENCY_BOOST = 0.05
 RECENCY_HALF_LIFE_DAYS = 30
 
@@ -55,14 +56,19 @@ class Hit:
         }
 
 
-def fts_query(text: str) -> str | None:
-    """An FTS5 OR-query of the topic words in `text` (None when there are none)."""
+def fts_terms(text: str) -> list[str]:
+    """The topic words of `text`, in order, without repeats."""
     words = [w for w in re.findall(r"[\w']+", text.lower()) if w not in STOPWORDS]
     words = [w.strip("'") for w in words if len(w.strip("'")) > 1 or w.isdigit()]
-    if not words:
+    return list(dict.fromkeys(words))
+
+
+def fts_query(text: str, drop: set[str] | None = None) -> str | None:
+    """An FTS5 OR-query of the topic words in `text` (None when there are none)."""
+    terms = [t for t in fts_terms(text) if not drop or t not in drop]
+    if not terms:
         return None
-    unique = list(dict.fromkeys(words))
-    return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 class Recall:
@@ -91,7 +97,9 @@ class Recall:
         vector = self.embedder.embed_one(query)
         for memory_id, similarity in self.memories.nearest(vector, self.candidates):
             scores[memory_id] = similarity
-        match = fts_query(query)
+        # Words found in thousands of memories say little and cost a lot to rank: leave them
+        # to the semantic side (a no-op until the store is large).
+        match = fts_query(query, self.memories.common_terms(fts_terms(query), COMMON_TERM_DOCS))
         if match:
             lexical = self.memories.lexical(match, self.candidates)
             if lexical:

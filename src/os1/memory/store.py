@@ -467,6 +467,18 @@ class MemoryStore:
         )
         return [(r[0], float(r[1])) for r in rows]
 
+    def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
+        """Terms found in more than `cap` indexed memories (counting stops at cap + 1)."""
+        common = set()
+        for term in terms:
+            rows = self.db.query(
+                "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
+                ('"' + term.replace('"', '""') + '"', cap + 1),
+            )
+            if rows[0][0] > cap:
+                common.add(term)
+        return common
+
     def nearest(
         self, vector: np.ndarray, limit: int, candidates: int = 200
     ) -> builtins.list[tuple[int, float]]:
