@@ -192,7 +192,7 @@ class MemoryStore:
             alive = {
                 row[0]
                 for row in db.execute(
-                    f"SELECT id FROM memories WHERE user_id = ? AND id IN "
+                    f"SELECT id FROM memories WHERE +user_id = ? AND id IN "
                     f"({','.join('?' * len(items))})",
                     (self.user_id, *[item[0] for item in items]),
                 )
@@ -257,7 +257,7 @@ class MemoryStore:
             pending = [
                 r[0]
                 for r in db.execute(
-                    f"SELECT id FROM memories WHERE user_id = ? AND id IN ({marks})",
+                    f"SELECT id FROM memories WHERE +user_id = ? AND id IN ({marks})",
                     (self.user_id, *asked),
                 )
             ]
@@ -382,7 +382,7 @@ class MemoryStore:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.query(
-            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND id IN ({marks})",
+            f"SELECT {_COLUMNS} FROM memories WHERE +user_id = ? AND id IN ({marks})",
             (self.user_id, *ids),
         )
         return self._hydrate(rows, order=ids)
@@ -548,7 +548,7 @@ class MemoryStore:
             chunk = ids[start : start + 500]
             for r in self.db.query(
                 "SELECT memory_id, source FROM memory_sources WHERE memory_id IN "
-                f"({','.join('?' * len(chunk))}) ORDER BY rowid",
+                f"({','.join('?' * len(chunk))})",
                 tuple(chunk),
             ):
                 sources[r[0]].append(r[1])
