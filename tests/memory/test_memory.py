@@ -265,3 +265,13 @@ def test_words_in_thousands_of_memories_are_left_to_the_semantic_side(
         + [NewMemory("episode", "a rare zeppelin ride", ("import:z",))]
     )
     assert memory.store.common_terms(["coffee", "zeppelin"], cap=20) == {"coffee"}
+
+
+async def test_what_do_you_know_includes_what_setup_taught(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    from os1.mind import onboarding
+
+    onboarding.finish(store, {"user_name": "Ada", "current_life": "My new job at the bakery"})
+    done = (await say(companion_with(store, memory), "what do you know about me?"))[-1]
+    assert isinstance(done, TurnDone) and "bakery" in done.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from os1.mind.persona import Identity
+from os1.mind.persona import ANSWER_LABELS, Identity
 from os1.storage.base import Store, StoredMessage
 
 if TYPE_CHECKING:
@@ -74,12 +74,18 @@ def _what_i_know(memory: LongTermMemory, identity: Identity) -> str:
     ]
     known.sort(key=lambda m: (-m.importance, m.id))
     name = identity.user_name or "you"
-    if not known:
+    # What setup taught it comes first: it is what the user chose to tell.
+    from_setup = [
+        f"- {ANSWER_LABELS[key]}: {answer}"
+        for key, answer in identity.answers.items()
+        if key in ANSWER_LABELS and answer.strip()
+    ]
+    if not known and not from_setup:
         return (
             f"Not much yet, {name}. Tell me about your life and I'll remember — "
             "and you can always ask me to forget something."
         )
-    lines = "\n".join(f"- {m.text}" for m in known[:MAX_LISTED])
+    lines = "\n".join(from_setup + [f"- {m.text}" for m in known[:MAX_LISTED]])
     more = (
         f"\n…and {len(known) - MAX_LISTED} more (`os1 memory list`)."
         if len(known) > MAX_LISTED
