@@ -93,7 +93,7 @@ async def main(n: int) -> None:
                 compute += time.perf_counter() - c0
                 if voiced:
                     last_voiced = i
-                change = _advance(endpointer, frame, voiced)
+                change = endpointer.advance(frame, voiced)
                 if change == "end":
                     end_at = i
                     break
@@ -136,20 +136,6 @@ async def main(n: int) -> None:
     print(
         f"  target <= 500 ms median: {'met' if total <= 0.5 else 'not met'} ({total * 1000:.0f} ms)"
     )
-
-
-def _advance(endpointer: Endpointer, frame: np.ndarray, voiced: bool) -> str | None:
-    """Endpointer.push without recomputing the VAD (already timed above)."""
-
-    class Fixed:
-        def probability(self, frame: np.ndarray) -> float:
-            return 1.0 if voiced else 0.0
-
-    real, endpointer.vad = endpointer.vad, Fixed()  # type: ignore[assignment]
-    try:
-        return endpointer.push(frame)
-    finally:
-        endpointer.vad = real
 
 
 if __name__ == "__main__":

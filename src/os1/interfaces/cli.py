@@ -24,6 +24,7 @@ from os1.mind import onboarding
 from os1.mind import persona as keys
 from os1.mind.persona import Identity, default_persona_text
 from os1.models import available_backends
+from os1.storage.base import StoredMessage
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -153,15 +154,17 @@ def _slash(app: App, text: str, conv: int) -> int | None:
     return conv
 
 
+def _speaker(message: StoredMessage, identity: Identity) -> tuple[str, str]:
+    """Who said it, and a mark for anything but a complete message."""
+    who = identity.companion_name if message.role == "assistant" else identity.user_name or "you"
+    mark = "" if message.status == "complete" else f" [yellow]({message.status})[/]"
+    return escape(who), mark
+
+
 def _show_recent(app: App, conv: int, identity: Identity, last: int = 6) -> None:
     for message in app.store.messages(conv, last=last):
-        who = (
-            identity.companion_name
-            if message.role == "assistant"
-            else (identity.user_name or "you")
-        )
-        mark = "" if message.status == "complete" else f" [dim]({message.status})[/]"
-        out.print(f"[dim]{escape(who)}: {escape(message.content)}[/]{mark}")
+        who, mark = _speaker(message, identity)
+        out.print(f"[dim]{who}: {escape(message.content)}[/]{mark}")
 
 
 @cli.command()
@@ -332,10 +335,9 @@ def history(ctx: click.Context, conversation_id: int | None, as_json: bool, limi
     identity = Identity.load(app.store)
     out.print(f"[bold]{escape(conv.title or '(untitled)')}[/] [dim]#{conv.id}[/]")
     for m in messages:
-        who = identity.companion_name if m.role == "assistant" else identity.user_name or "you"
-        mark = "" if m.status == "complete" else f" [yellow]({m.status})[/]"
+        who, mark = _speaker(m, identity)
         out.print(
-            f"[dim]{m.created_at[:16].replace('T', ' ')}[/] [bold]{escape(who)}[/]{mark}: "
+            f"[dim]{m.created_at[:16].replace('T', ' ')}[/] [bold]{who}[/]{mark}: "
             f"{escape(m.content)}"
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -21,6 +22,7 @@ ONBOARDED = "onboarded"
 PERSONA_TEXT = "persona_text"
 
 
+@functools.cache  # package data: read once, not on every turn
 def default_persona_text() -> str:
     return (resources.files("os1") / "data" / "persona.md").read_text(encoding="utf-8")
 

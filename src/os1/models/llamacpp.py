@@ -30,6 +30,8 @@ BUNDLED: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+TOKEN_COUNT_CACHE = 4096
+
 # Used only when a GGUF carries no template of its own.
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}"
@@ -122,6 +124,7 @@ class LlamaCppModel(ChatModel):
         self._bos = ""
         self._eos = ""
         self._generate_lock = threading.Lock()
+        self._token_counts: dict[str, int] = {}
 
     @property
     def loaded(self) -> bool:
@@ -181,7 +184,14 @@ class LlamaCppModel(ChatModel):
     def count_tokens(self, text: str) -> int:
         if self._llm is None:
             return len(text) // 3 + 1  # a safe over-estimate until the tokenizer is loaded
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        # Fitting the history recounts the same messages every turn: remember the counts.
+        count = self._token_counts.get(text)
+        if count is None:
+            count = len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+            if len(self._token_counts) >= TOKEN_COUNT_CACHE:
+                self._token_counts.clear()
+            self._token_counts[text] = count
+        return count
 
     def prompt_tokens(self, messages: Sequence[Message]) -> list[int]:
         prompt = self.render_prompt(messages)

@@ -79,7 +79,10 @@ class Endpointer:
 
     def push(self, frame: np.ndarray) -> str | None:
         """Feed one frame; returns "start", "end" or None."""
-        speech = self.vad.probability(frame) >= self.threshold
+        return self.advance(frame, self.vad.probability(frame) >= self.threshold)
+
+    def advance(self, frame: np.ndarray, speech: bool) -> str | None:
+        """Like push, for a frame whose speech decision is already known."""
         if not self.speaking:
             self._preroll = [*self._preroll[-9:], frame]  # keep the onset of the word
             self._run = self._run + 1 if speech else 0
