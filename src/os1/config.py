@@ -73,6 +73,21 @@ class Settings(BaseSettings):
         "the CPU has AMX",
     )
 
+    timezone: str | None = Field(
+        None, description="IANA time zone for reminders and the calendar; default: the system's"
+    )
+    # Each skill validates its own table with its own typed model (e.g. [mail.accounts.work]),
+    # so adding a skill never means editing this class.
+    mail: dict[str, Any] = Field(default_factory=dict, description="Mail accounts ([mail])")
+    calendar: dict[str, Any] = Field(default_factory=dict, description="Calendars ([calendar])")
+    reminders: dict[str, Any] = Field(default_factory=dict, description="Reminders ([reminders])")
+    notes: dict[str, Any] = Field(default_factory=dict, description="Notes folder ([notes])")
+    letters: dict[str, Any] = Field(default_factory=dict, description="Letters ([letters])")
+    proactive: dict[str, Any] = Field(
+        default_factory=dict, description="When the companion may speak first ([proactive])"
+    )
+    server: dict[str, Any] = Field(default_factory=dict, description="os1 serve ([server])")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -94,7 +109,26 @@ class Settings(BaseSettings):
         for key, value in shown.items():
             if isinstance(getattr(self, key), SecretStr):
                 shown[key] = "********" if value else None
-        return shown
+        return _mask_secrets(shown)
+
+
+_SECRET_KEYS = ("password", "secret", "token", "api_key", "apikey")
+
+
+def _mask_secrets(value: Any) -> Any:
+    """Mask every value whose key names a secret, at any depth (e.g. a mail password)."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                "********"
+                if any(s in str(k).lower() for s in _SECRET_KEYS) and v and not isinstance(v, dict)
+                else _mask_secrets(v)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_secrets(v) for v in value]
+    return value
 
 
 # pydantic-settings reads the TOML path at class level; set it only around a load.

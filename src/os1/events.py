@@ -43,17 +43,44 @@ class MemoryRecalled(_Event):
 
 
 class ToolCall(_Event):
+    """A tool is about to run (or, with a side effect, to wait for confirmation)."""
+
     type: Literal["tool_call"] = "tool_call"
     call_id: str
     name: str
+    arguments: dict[str, object]
+    side_effect: bool = False
+
+
+class ConfirmationRequired(_Event):
+    """A side effect waits for the user to confirm this exact call (by its id)."""
+
+    type: Literal["confirm"] = "confirm"
+    call_id: str
+    name: str
+    summary: str
     arguments: dict[str, object]
 
 
 class ToolResult(_Event):
     type: Literal["tool_result"] = "tool_result"
     call_id: str
+    name: str = ""
     output: str
     ok: bool = True
+    status: Literal["done", "failed", "declined", "expired"] = "done"
+
+
+class Notification(_Event):
+    """The companion speaks first: a reminder, a check-in, a nudge before an event."""
+
+    type: Literal["notification"] = "notification"
+    kind: str
+    text: str
+    conversation_id: int
+    message_id: int
+    due_at: str | None = None
+    late: bool = False
 
 
 class TurnDone(_Event):
@@ -81,7 +108,9 @@ Event = Annotated[
     | SafetyNotice
     | MemoryRecalled
     | ToolCall
+    | ConfirmationRequired
     | ToolResult
+    | Notification
     | TurnDone
     | TurnError,
     Field(discriminator="type"),

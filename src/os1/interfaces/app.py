@@ -10,6 +10,7 @@ from os1.memory import LongTermMemory
 from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
+from os1.skills import SkillContext, Skills
 from os1.storage import SQLiteStore, open_store
 
 
@@ -20,6 +21,7 @@ class App:
     _store: SQLiteStore | None = field(default=None, repr=False)
     _model: ChatModel | None = field(default=None, repr=False)
     _memory: LongTermMemory | None = field(default=None, repr=False)
+    _skills: Skills | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, home: str | Path | None = None) -> App:
@@ -57,6 +59,21 @@ class App:
             )
         return self._memory
 
+    @property
+    def skills(self) -> Skills:
+        if self._skills is None:
+            self._skills = Skills()
+        return self._skills
+
+    def skill_context(self) -> SkillContext:
+        return SkillContext(
+            store=self.store,
+            settings=self.settings,
+            home=self.home,
+            memory=self.memory if self.settings.memory else None,
+            model=self.model,
+        )
+
     def companion(self, *, background: bool = False) -> Companion:
         return Companion(
             self.store,
@@ -64,6 +81,8 @@ class App:
             self.settings,
             memory=self.memory if self.settings.memory else None,
             consolidate_in_background=background,
+            skills=self.skills,
+            skill_context=self.skill_context(),
         )
 
     def close(self) -> None:

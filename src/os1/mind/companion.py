@@ -17,6 +17,7 @@ from os1.events import (
     MemoryRecalled,
     SafetyNotice,
     TextDelta,
+    ToolCall,
     TurnDone,
     TurnError,
     TurnStarted,
@@ -31,6 +32,8 @@ from os1.storage.base import MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
     from os1.memory import LongTermMemory
+    from os1.skills import Skills
+    from os1.skills.base import PlannedCall, SkillContext
 
 # Fewest tokens a stored message costs in a prompt (template overhead plus a word or two):
 # reading more than context_window / this many rows could never fit, so we don't.
@@ -51,6 +54,8 @@ class Companion:
         memory: LongTermMemory | None = None,
         consolidate_in_background: bool = False,
         today: Callable[[], date] = date.today,
+        skills: Skills | None = None,
+        skill_context: SkillContext | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -59,6 +64,10 @@ class Companion:
         self.consolidate_in_background = consolidate_in_background
         self._today = today
         self._background: asyncio.Future[int] | None = None
+        self.skills = skills
+        self.skill_context = skill_context
+        if skills is not None and skill_context is not None:
+            skills.prepare(skill_context)
 
     @property
     def identity(self) -> Identity:
@@ -112,9 +121,70 @@ class Companion:
             )
             return
 
+        if self.skills is not None and self.skill_context is not None:
+            # Only the user's own words reach the intents: never text from a mail or a file.
+            planned = self.skills.plan(text, self.skill_context)
+            if planned is not None:
+                async for event in self._skill_reply(conv, *planned):
+                    yield event
+                return
+
         async for event in self._model_reply(conv, user_msg, identity, interrupted_text):
             yield event
         self._consolidate_later()
+
+    async def _skill_reply(
+        self, conv: int, intent_name: str, calls: list[PlannedCall]
+    ) -> AsyncIterator[Event]:
+        """OS work recognised in code: run the tools, ask before any side effect."""
+        from os1.skills.runner import ToolRunner, confirmation_prompt
+
+        assert self.skills is not None and self.skill_context is not None
+        runner = ToolRunner(self.skills, self.skill_context)
+        call_ids: list[str] = []
+        async for event in runner.run(conv, calls, "intent"):
+            if isinstance(event, ToolCall):
+                call_ids.append(event.call_id)
+            yield event
+        parts = [o.text for o in runner.outputs if o.text.strip()]
+        if runner.pending:
+            parts.append(confirmation_prompt([r.summary for r in runner.pending]))
+        reply = "\n\n".join(parts) or "Done."
+        yield TextDelta(text=reply)
+        stored = self._store_reply(
+            conv,
+            reply,
+            "complete",
+            {"policy": "skill", "intent": intent_name, "tool_calls": call_ids},
+            remember=False,
+        )
+        yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
+
+    async def decide(self, call_id: str, approve: bool) -> AsyncIterator[Event]:
+        """The user confirms (or declines) one pending action, by its id."""
+        from os1.skills.runner import ToolRunner
+
+        if self.skills is None or self.skill_context is None:
+            yield _error(OS1Error("this companion has no skills to confirm"))
+            return
+        runner = ToolRunner(self.skills, self.skill_context)
+        try:
+            conv = self.store.get_tool_call(call_id).conversation_id
+            result = await runner.decide(call_id, approve)
+        except OS1Error as exc:
+            yield _error(exc)
+            return
+        yield result
+        reply = result.output
+        yield TextDelta(text=reply)
+        stored = self._store_reply(
+            conv,
+            reply,
+            "complete",
+            {"policy": "skill", "decision": result.status, "tool_calls": [call_id]},
+            remember=False,
+        )
+        yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     def _policy_reply(
         self, text: str, identity: Identity, user_msg: StoredMessage

@@ -34,6 +34,26 @@ class StoredMessage:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+ToolCallStatus = Literal["pending", "running", "done", "failed", "declined", "expired"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRecord:
+    """One tool call as kept: a side effect waits as 'pending' until the user confirms it."""
+
+    id: str
+    conversation_id: int
+    name: str
+    arguments: dict[str, Any]
+    side_effect: bool
+    origin: Literal["intent", "model"]
+    summary: str
+    status: ToolCallStatus
+    created_at: str
+    output: str | None = None
+    decided_at: str | None = None
+
+
 class Store(ABC):
     """Durable conversations and profile for one user. Every write is committed on return."""
 
@@ -75,6 +95,32 @@ class Store(ABC):
 
     @abstractmethod
     def delete_profile(self, key: str) -> None: ...
+
+    # -- tool calls ---------------------------------------------------------------------
+
+    @abstractmethod
+    def add_tool_call(self, record: ToolCallRecord) -> None: ...
+
+    @abstractmethod
+    def get_tool_call(self, call_id: str) -> ToolCallRecord:
+        """Raise NotFound unless the call exists and belongs to this user."""
+
+    @abstractmethod
+    def claim_tool_call(self, call_id: str, expected: ToolCallStatus, new: ToolCallStatus) -> bool:
+        """Move a call from `expected` to `new` atomically; False if it was not `expected`
+        (already confirmed, declined, or another user's). This is what makes a confirmation
+        run its action exactly once."""
+
+    @abstractmethod
+    def finish_tool_call(self, call_id: str, status: ToolCallStatus, output: str) -> None: ...
+
+    @abstractmethod
+    def tool_calls(
+        self, status: ToolCallStatus | None = None, conversation_id: int | None = None
+    ) -> list[ToolCallRecord]: ...
+
+    def migrate_component(self, name: str, scripts: list[str]) -> None:  # noqa: B027
+        """Apply a component's own append-only migrations (skills, server); SQL stores only."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -90,3 +90,31 @@ MIGRATIONS.append(
     );
     """
 )
+
+MIGRATIONS.append(
+    # 3: tool calls, each owned by a user and a conversation: a side effect waits here as
+    # 'pending' until the user confirms that exact call, and is claimed exactly once.
+    # Skills and the server keep their own append-only migrations, versioned per component.
+    """
+    CREATE TABLE tool_calls (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        arguments TEXT NOT NULL,
+        side_effect INTEGER NOT NULL,
+        origin TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        status TEXT NOT NULL
+            CHECK (status IN ('pending', 'running', 'done', 'failed', 'declined', 'expired')),
+        output TEXT,
+        created_at TEXT NOT NULL,
+        decided_at TEXT
+    );
+    CREATE INDEX tool_calls_by_user ON tool_calls(user_id, status, created_at);
+    CREATE TABLE schema_components (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+    );
+    """
+)

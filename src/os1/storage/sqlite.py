@@ -14,7 +14,15 @@ import sqlean as sqlite3  # the stdlib module may be built without extension loa
 import sqlite_vec
 
 from os1.errors import NotFound, StorageError, StorageFull
-from os1.storage.base import Conversation, MessageStatus, Store, StoredMessage, StoredRole
+from os1.storage.base import (
+    Conversation,
+    MessageStatus,
+    Store,
+    StoredMessage,
+    StoredRole,
+    ToolCallRecord,
+    ToolCallStatus,
+)
 from os1.storage.migrations import MIGRATIONS
 
 DB_FILE = "os1.db"
@@ -221,6 +229,119 @@ class SQLiteStore(Store):
     def delete_profile(self, key: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM profile WHERE user_id = ? AND key = ?", (self.user_id, key))
+
+    # -- tool calls ---------------------------------------------------------------------
+
+    def add_tool_call(self, record: ToolCallRecord) -> None:
+        with self.transaction() as db:
+            owned = db.execute(
+                "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                (record.conversation_id, self.user_id),
+            ).fetchone()
+            if owned is None:
+                raise NotFound(f"no conversation {record.conversation_id}")
+            db.execute(
+                "INSERT INTO tool_calls (id, user_id, conversation_id, name, arguments, "
+                "side_effect, origin, summary, status, output, created_at, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    self.user_id,
+                    record.conversation_id,
+                    record.name,
+                    json.dumps(record.arguments),
+                    int(record.side_effect),
+                    record.origin,
+                    record.summary,
+                    record.status,
+                    record.output,
+                    record.created_at,
+                    record.decided_at,
+                ),
+            )
+
+    @staticmethod
+    def _tool_call(row: sqlite3.Row) -> ToolCallRecord:
+        return ToolCallRecord(
+            id=row["id"],
+            conversation_id=row["conversation_id"],
+            name=row["name"],
+            arguments=json.loads(row["arguments"]),
+            side_effect=bool(row["side_effect"]),
+            origin=row["origin"],
+            summary=row["summary"],
+            status=row["status"],
+            created_at=row["created_at"],
+            output=row["output"],
+            decided_at=row["decided_at"],
+        )
+
+    def get_tool_call(self, call_id: str) -> ToolCallRecord:
+        rows = self.query(
+            "SELECT * FROM tool_calls WHERE id = ? AND user_id = ?", (call_id, self.user_id)
+        )
+        if not rows:
+            raise NotFound(f"no tool call {call_id!r}")
+        return self._tool_call(rows[0])
+
+    def claim_tool_call(self, call_id: str, expected: ToolCallStatus, new: ToolCallStatus) -> bool:
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE tool_calls SET status = ?, decided_at = ? "
+                "WHERE id = ? AND user_id = ? AND status = ?",
+                (new, now(), call_id, self.user_id, expected),
+            )
+        return cur.rowcount == 1
+
+    def finish_tool_call(self, call_id: str, status: ToolCallStatus, output: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE tool_calls SET status = ?, output = ? WHERE id = ? AND user_id = ?",
+                (status, output, call_id, self.user_id),
+            )
+
+    def tool_calls(
+        self, status: ToolCallStatus | None = None, conversation_id: int | None = None
+    ) -> list[ToolCallRecord]:
+        sql = "SELECT * FROM tool_calls WHERE user_id = ?"
+        params: tuple[Any, ...] = (self.user_id,)
+        if status is not None:
+            sql += " AND status = ?"
+            params += (status,)
+        if conversation_id is not None:
+            sql += " AND conversation_id = ?"
+            params += (conversation_id,)
+        return [self._tool_call(r) for r in self.query(sql + " ORDER BY created_at, id", params)]
+
+    def migrate_component(self, name: str, scripts: list[str]) -> None:
+        """A component's migrations, numbered from 1 and tracked in `schema_components`."""
+        if not scripts:
+            return
+        with self._lock:
+            row = self._db.execute(
+                "SELECT version FROM schema_components WHERE name = ?", (name,)
+            ).fetchone()
+            version = row[0] if row else 0
+            for number, script in enumerate(scripts, start=1):
+                if number <= version:
+                    continue
+                quoted = name.replace("'", "''")
+                try:
+                    self._db.executescript(
+                        f"BEGIN IMMEDIATE; {script}; "
+                        f"INSERT INTO schema_components (name, version) "
+                        f"VALUES ('{quoted}', {number}) "
+                        f"ON CONFLICT (name) DO UPDATE SET version = excluded.version; COMMIT;"
+                    )
+                except sqlite3.Error as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    # Another process may have applied this very step a moment earlier.
+                    again = self._db.execute(
+                        "SELECT version FROM schema_components WHERE name = ?", (name,)
+                    ).fetchone()
+                    if not again or again[0] < number:
+                        raise _storage_error(exc, self.path) from None
 
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])

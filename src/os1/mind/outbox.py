@@ -1,0 +1,118 @@
+"""When the companion speaks first: the message is stored, then offered to whoever listens.
+
+A reminder, a check-in or a nudge is first written to the user's conversation (so it is never
+lost, whichever interface is open or none), then published to the interfaces subscribed for
+that user (a terminal, the web app's WebSocket). Nobody listening is fine: the stored message
+is waiting the next time the user looks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from os1.events import Notification
+from os1.storage.base import Store
+
+# Proactive messages go to one conversation of their own, so they never interleave with a
+# conversation the user is in the middle of.
+CONVERSATION_TITLE = "From your companion"
+PROFILE_KEY = "outbox_conversation"
+
+Listener = Callable[[Notification], None]
+
+
+class Notifier:
+    """In-process publish/subscribe of notifications, per user. Thread-safe: schedulers
+    publish from worker threads, listeners are usually bound to an event loop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: dict[str, list[Listener]] = {}
+
+    def subscribe(self, user_id: str, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.setdefault(user_id, []).append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._listeners.get(user_id, [])
+                if listener in listeners:
+                    listeners.remove(listener)
+
+        return unsubscribe
+
+    def subscribe_queue(
+        self, user_id: str, loop: asyncio.AbstractEventLoop
+    ) -> tuple[asyncio.Queue[Notification], Callable[[], None]]:
+        """A queue on `loop` that receives this user's notifications (for a WebSocket)."""
+        queue: asyncio.Queue[Notification] = asyncio.Queue()
+
+        def put(note: Notification) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, note)
+
+        return queue, self.subscribe(user_id, put)
+
+    def listening(self, user_id: str) -> int:
+        with self._lock:
+            return len(self._listeners.get(user_id, []))
+
+    def publish(self, user_id: str, note: Notification) -> int:
+        with self._lock:
+            listeners = list(self._listeners.get(user_id, []))
+        for listener in listeners:
+            try:
+                listener(note)
+            except RuntimeError:
+                # A listener whose event loop has closed: it is going away.
+                continue
+        return len(listeners)
+
+
+# One per process: the scheduler and the interfaces of a process meet here.
+notifier = Notifier()
+
+
+def outbox_conversation(store: Store) -> int:
+    """The user's conversation for messages the companion starts."""
+    known = store.profile().get(PROFILE_KEY)
+    if isinstance(known, int):
+        try:
+            return store.get_conversation(known).id
+        except Exception:  # noqa: BLE001 - forgotten or deleted: start a new one
+            pass
+    conv = store.create_conversation(CONVERSATION_TITLE).id
+    store.set_profile(PROFILE_KEY, conv)
+    return conv
+
+
+def deliver(
+    store: Store,
+    text: str,
+    kind: str,
+    *,
+    due_at: str | None = None,
+    late: bool = False,
+    meta: dict[str, Any] | None = None,
+    notify: Notifier = notifier,
+) -> Notification:
+    """Store a message the companion starts, then publish it to open interfaces."""
+    conv = outbox_conversation(store)
+    stored = store.add_message(
+        conv,
+        "assistant",
+        text,
+        meta={"proactive": kind, "due_at": due_at, "late": late, **(meta or {})},
+    )
+    note = Notification(
+        kind=kind,
+        text=text,
+        conversation_id=conv,
+        message_id=stored.id,
+        due_at=due_at,
+        late=late,
+    )
+    notify.publish(store.user_id, note)
+    return note

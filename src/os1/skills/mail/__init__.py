@@ -1,0 +1,5 @@
+"""The mail skill (being built)."""
+
+from os1.skills.base import Toolkit
+
+toolkit = Toolkit(name="mail")

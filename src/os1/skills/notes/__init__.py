@@ -1,0 +1,5 @@
+"""The notes skill (being built)."""
+
+from os1.skills.base import Toolkit
+
+toolkit = Toolkit(name="notes")

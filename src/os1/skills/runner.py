@@ -1,0 +1,158 @@
+"""Running tool calls inside a conversation, with the confirmation rule enforced in one place.
+
+A call without side effects runs at once. A call with side effects is stored as *pending* and
+announced with a `ConfirmationRequired` event; it runs only when `decide(call_id, True)` is
+called for that exact id, and a stored status change (pending → running) makes it run at most
+once, whichever interface confirms. Every call and its outcome is kept in the conversation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from os1.errors import OS1Error
+from os1.events import ConfirmationRequired, Event, ToolCall, ToolResult
+from os1.skills import Skills
+from os1.skills.base import PlannedCall, SkillContext, ToolError, ToolOutput
+from os1.storage.base import ToolCallRecord
+
+# A confirmation is for the moment it was asked: after this long, asking again is safer.
+PENDING_TTL = timedelta(hours=24)
+# How much of a tool's output is kept in the conversation record.
+RECORD_CHARS = 20_000
+
+
+class ToolRunner:
+    def __init__(self, skills: Skills, ctx: SkillContext) -> None:
+        self.skills = skills
+        self.ctx = ctx
+        self.outputs: list[ToolOutput] = []
+        self.pending: list[ToolCallRecord] = []
+
+    async def run(
+        self, conversation_id: int, calls: list[PlannedCall], origin: Literal["intent", "model"]
+    ) -> AsyncIterator[Event]:
+        for planned in calls:
+            async for event in self.run_one(conversation_id, planned, origin):
+                yield event
+
+    async def run_one(
+        self,
+        conversation_id: int,
+        planned: PlannedCall,
+        origin: Literal["intent", "model"],
+    ) -> AsyncIterator[Event]:
+        store = self.ctx.store
+        call_id = "call_" + uuid.uuid4().hex[:16]
+        try:
+            tool = self.skills.get(planned.tool)
+            arguments = tool.validate(planned.arguments)
+        except OS1Error as exc:
+            self.outputs.append(ToolOutput(text=exc.message))
+            yield ToolResult(
+                call_id=call_id, name=planned.tool, output=exc.message, ok=False, status="failed"
+            )
+            return
+        summary = tool.summary(arguments)
+        record = ToolCallRecord(
+            id=call_id,
+            conversation_id=conversation_id,
+            name=tool.name,
+            arguments=arguments,
+            side_effect=tool.side_effect,
+            origin=origin,
+            summary=summary,
+            status="pending" if tool.side_effect else "running",
+            created_at=_now(),
+        )
+        store.add_tool_call(record)
+        yield ToolCall(
+            call_id=call_id, name=tool.name, arguments=arguments, side_effect=tool.side_effect
+        )
+        if tool.side_effect:
+            self.pending.append(record)
+            yield ConfirmationRequired(
+                call_id=call_id, name=tool.name, summary=summary, arguments=arguments
+            )
+            return
+        yield await self._execute(record)
+
+    async def decide(self, call_id: str, approve: bool) -> ToolResult:
+        """Confirm or decline one pending call; raises NotFound for another user's id."""
+        store = self.ctx.store
+        record = store.get_tool_call(call_id)
+        if record.status != "pending":
+            raise ToolError(
+                f"that action is already {record.status}",
+                hint="Only a pending action can be confirmed or declined, and only once.",
+            )
+        if _age(record.created_at) > PENDING_TTL:
+            store.claim_tool_call(call_id, "pending", "expired")
+            return self._finish(record, "expired", "That request has expired; ask me again.")
+        if not approve:
+            if not store.claim_tool_call(call_id, "pending", "declined"):
+                raise ToolError("that action was already decided")
+            return self._finish(record, "declined", "Cancelled; nothing was done.")
+        if not store.claim_tool_call(call_id, "pending", "running"):
+            raise ToolError("that action was already decided")
+        return await self._execute(record)
+
+    async def _execute(self, record: ToolCallRecord) -> ToolResult:
+        tool = self.skills.get(record.name)
+        try:
+            output = await tool.run(self.ctx, record.arguments)
+        except OS1Error as exc:
+            output = ToolOutput(text=exc.message + (f" {exc.hint}" if exc.hint else ""))
+            self.outputs.append(output)
+            return self._finish(record, "failed", output.text)
+        self.outputs.append(output)
+        return self._finish(record, "done", output.text, untrusted=output.untrusted)
+
+    def _finish(
+        self,
+        record: ToolCallRecord,
+        status: Literal["done", "failed", "declined", "expired"],
+        text: str,
+        *,
+        untrusted: bool = False,
+    ) -> ToolResult:
+        store = self.ctx.store
+        store.finish_tool_call(record.id, status, text[:RECORD_CHARS])
+        store.add_message(
+            record.conversation_id,
+            "tool",
+            text[:RECORD_CHARS],
+            meta={
+                "call_id": record.id,
+                "name": record.name,
+                "status": status,
+                "untrusted": untrusted,
+            },
+        )
+        return ToolResult(
+            call_id=record.id, name=record.name, output=text, ok=status == "done", status=status
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _age(stamp: str) -> timedelta:
+    then = datetime.fromisoformat(stamp)
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return datetime.now(UTC) - then
+
+
+def confirmation_prompt(summaries: list[str]) -> str:
+    if len(summaries) == 1:
+        return f"Shall I {summaries[0]}? Please confirm."
+    listed = "\n".join(f"- {s}" for s in summaries)
+    return f"Shall I do these? Please confirm each:\n{listed}"
+
+
+__all__ = ["PENDING_TTL", "ToolRunner", "confirmation_prompt"]
