@@ -15,8 +15,9 @@ from rich.table import Table
 
 from os1.config import CONFIG_FILE, Settings, set_config_value
 from os1.errors import OS1Error, exit_code_for
-from os1.events import TurnDone, TurnError, TurnStarted
+from os1.events import ConfirmationRequired, TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
+from os1.interfaces.cli_actions import actions
 from os1.interfaces.cli_memory import memory
 from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_turn
@@ -113,13 +114,36 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
                 continue
             if not text:
                 continue
+            asks: list[ConfirmationRequired] = []
             try:
                 runner.run(
-                    render_turn(companion.turn(text, conv), out, err, identity.companion_name)
+                    render_turn(
+                        companion.turn(text, conv), out, err, identity.companion_name, asks
+                    )
                 )
+                for ask in asks:
+                    approve = _ask_confirmation(ask.summary)
+                    runner.run(
+                        render_turn(
+                            companion.decide(ask.call_id, approve),
+                            out,
+                            err,
+                            identity.companion_name,
+                        )
+                    )
             except KeyboardInterrupt:
                 out.print()
                 err.print("[dim](reply cancelled — what was said is kept)[/]")
+
+
+def _ask_confirmation(summary: str) -> bool:
+    """Ask about one exact action; anything but an explicit yes is a no."""
+    try:
+        answer = out.input(f"[bold yellow]Confirm[/]: {escape(summary)}? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        out.print()
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 HELP = """[bold]/new[/]          start a new conversation
@@ -186,16 +210,22 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
     companion = app.companion()
     result: dict[str, Any] = {}
 
+    asks: list[ConfirmationRequired] = []
+
     async def run() -> TurnDone | TurnError | None:
         final: TurnDone | TurnError | None = None
         if as_json:
             async for event in companion.turn(text, conversation, new=new):
                 if isinstance(event, TurnStarted):
                     result.update(event.model_dump(exclude={"type"}))
+                elif isinstance(event, ConfirmationRequired):
+                    asks.append(event)
                 elif isinstance(event, TurnDone | TurnError):
                     final = event
             return final
-        return await render_turn(companion.turn(text, conversation, new=new), out, err)
+        return await render_turn(
+            companion.turn(text, conversation, new=new), out, err, confirmations=asks
+        )
 
     final = asyncio.run(run())
     if as_json:
@@ -203,7 +233,15 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
             result.update(message_id=final.message_id, reply=final.text, status=final.status)
         elif isinstance(final, TurnError):
             result["error"] = final.model_dump(exclude={"type"})
+        result["pending"] = [a.model_dump(exclude={"type"}) for a in asks]
         click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        # `say` never asks for input: a side effect waits until confirmed by its id.
+        for ask in asks:
+            err.print(
+                f"[yellow]waiting for your confirmation:[/] {escape(ask.summary)} — "
+                f"`os1 actions confirm {ask.call_id}` or `os1 actions decline {ask.call_id}`"
+            )
     sys.stdout.flush()
     if companion.memory is not None and isinstance(final, TurnDone):
         companion.memory.consolidate()  # after the reply is out: off the hot path
@@ -449,6 +487,7 @@ def config_path(ctx: click.Context) -> None:
 
 
 cli.add_command(memory)
+cli.add_command(actions)
 for command in (listen, speak, voice):
     cli.add_command(command)
 
