@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         description="Let the model derive facts and reflections too; auto = only for models "
         "behind an OpenAI-compatible server (the tiny embedded one can't do it reliably)",
     )
+    model_tools: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Let the model call skills itself (OpenAI tools API); auto = when the "
+        "backend supports it. The deterministic intents work either way",
+    )
     stt: str = Field("whisper", description="Speech-to-text engine")
     tts: str = Field("piper", description="Text-to-speech engine")
     vad: str = Field("silero", description="Voice activity detector")

@@ -1,17 +1,21 @@
 """A real HTTP server on loopback that speaks (and mis-speaks) the OpenAI streaming API.
 
 The first path segment picks its behaviour: /ok/v1, /slow/v1, /broken/v1, /garbage/v1,
-/cutoff/v1 (closes without [DONE]), /missing/v1 (404 for every model).
+/cutoff/v1 (closes without [DONE]), /missing/v1 (404 for every model). /agent/v1 is an
+obedient tool-calling model: it calls whatever `CALL name {json}` the latest message asks for,
+when tools are offered; /rogue/v1 does so even when no tools are offered.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 
 def _chunk(text: str, finish: str | None = None) -> bytes:
@@ -48,6 +52,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "slow":
             time.sleep(self.slow_seconds)
+        if body.get("stream") is False:
+            self._json(200, _tool_answer(body, rogue=mode == "rogue"))
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -87,6 +94,30 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+_CALL = re.compile(r"CALL (\w+) (\{.*?\})")
+
+
+def _tool_answer(body: dict[str, Any], rogue: bool) -> dict[str, Any]:
+    """Obey the last `CALL name {json}` in the latest message (user's or a tool's)."""
+    last = body["messages"][-1]
+    match = _CALL.search(str(last.get("content") or ""))
+    if match and (body.get("tools") or rogue):
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"c{len(body['messages'])}",
+                    "type": "function",
+                    "function": {"name": match.group(1), "arguments": match.group(2)},
+                }
+            ],
+        }
+    else:
+        message = {"role": "assistant", "content": f"Final: {last.get('content')}"}
+    return {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
 
 
 @contextmanager

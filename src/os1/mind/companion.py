@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from os1.config import Settings
 from os1.errors import EmptyMessage, OS1Error
 from os1.events import (
+    ConfirmationRequired,
     Event,
     MemoryRecalled,
     SafetyNotice,
@@ -28,12 +30,13 @@ from os1.mind import safety
 from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
+from os1.skills.base import PlannedCall, quote_untrusted
 from os1.storage.base import MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
     from os1.memory import LongTermMemory
     from os1.skills import Skills
-    from os1.skills.base import PlannedCall, SkillContext
+    from os1.skills.base import SkillContext
 
 # Fewest tokens a stored message costs in a prompt (template overhead plus a word or two):
 # reading more than context_window / this many rows could never fit, so we don't.
@@ -151,13 +154,10 @@ class Companion:
             parts.append(confirmation_prompt([r.summary for r in runner.pending]))
         reply = "\n\n".join(parts) or "Done."
         yield TextDelta(text=reply)
-        stored = self._store_reply(
-            conv,
-            reply,
-            "complete",
-            {"policy": "skill", "intent": intent_name, "tool_calls": call_ids},
-            remember=False,
-        )
+        meta: dict[str, object] = {"policy": "skill", "intent": intent_name, "tool_calls": call_ids}
+        if any(o.untrusted for o in runner.outputs):
+            meta["untrusted"] = True
+        stored = self._store_reply(conv, reply, "complete", meta, remember=False)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     async def decide(self, call_id: str, approve: bool) -> AsyncIterator[Event]:
@@ -177,13 +177,14 @@ class Companion:
         yield result
         reply = result.output
         yield TextDelta(text=reply)
-        stored = self._store_reply(
-            conv,
-            reply,
-            "complete",
-            {"policy": "skill", "decision": result.status, "tool_calls": [call_id]},
-            remember=False,
-        )
+        meta: dict[str, object] = {
+            "policy": "skill",
+            "decision": result.status,
+            "tool_calls": [call_id],
+        }
+        if any(o.untrusted for o in runner.outputs):
+            meta["untrusted"] = True
+        stored = self._store_reply(conv, reply, "complete", meta, remember=False)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     def _policy_reply(
@@ -239,7 +240,18 @@ class Companion:
                 for m in self.store.messages(conv, last=self._history_scan())
                 if m.id != user_msg.id and m.role in ("user", "assistant") and m.content
             ]
-            history = [Message(m.role, m.content) for m in stored_history]  # type: ignore[arg-type]
+            # Replies that carried outside text (a mail, a file) go back to the model only as
+            # quoted data, and a turn that sees them may not call tools.
+            tainted = any(m.meta.get("untrusted") for m in stored_history)
+            history = [
+                Message(
+                    m.role,  # type: ignore[arg-type]
+                    quote_untrusted(m.content, "an earlier tool result")
+                    if m.meta.get("untrusted")
+                    else m.content,
+                )
+                for m in stored_history
+            ]
             context = None
             if self.memory is not None:
                 hits = self.memory.relevant(
@@ -262,11 +274,18 @@ class Companion:
                 count=self.model.count_message_tokens,
                 context=context,
             )
-            stream = self.model.stream(
-                messages,
-                max_tokens=self.settings.max_reply_tokens,
-                temperature=self.settings.temperature,
-            )
+            if self._model_calls_tools():
+                async for event in self._tool_loop(conv, messages, produced, meta, tainted):
+                    if isinstance(event, TextDelta) and "first_token_ms" not in meta:
+                        meta["first_token_ms"] = round((time.perf_counter() - started) * 1000, 1)
+                    yield event
+                stream = _nothing()
+            else:
+                stream = self.model.stream(
+                    messages,
+                    max_tokens=self.settings.max_reply_tokens,
+                    temperature=self.settings.temperature,
+                )
             async with contextlib.aclosing(stream):
                 async for piece in stream:
                     if not produced:
@@ -299,6 +318,84 @@ class Companion:
         stored = self._store_reply(conv, reply, "complete", meta)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
+    def _model_calls_tools(self) -> bool:
+        if self.skills is None or self.skill_context is None or not self.skills.tools:
+            return False
+        mode = self.settings.model_tools
+        return mode == "on" or (mode == "auto" and self.model.supports_tools)
+
+    async def _tool_loop(
+        self,
+        conv: int,
+        messages: list[Message],
+        produced: list[str],
+        meta: dict[str, object],
+        tainted: bool,
+    ) -> AsyncIterator[Event]:
+        """A capable model calls skills itself. Side effects still wait for the user's
+        confirmation; once outside text has entered the turn, no tool is offered again."""
+        from os1.skills.runner import ToolRunner
+
+        assert self.skills is not None and self.skill_context is not None
+        runner = ToolRunner(self.skills, self.skill_context)
+        wire: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in messages]
+        called: list[str] = []
+        for round_number in range(MAX_TOOL_ROUNDS + 1):
+            offered = [] if tainted or round_number == MAX_TOOL_ROUNDS else self.skills.schemas()
+            step = await self.model.complete_with_tools(
+                wire,
+                offered,
+                max_tokens=self.settings.max_reply_tokens,
+                temperature=self.settings.temperature,
+            )
+            if not offered or not step.calls:
+                # Calls the model asks for when none were offered are ignored, never run.
+                if step.text:
+                    produced.append(step.text)
+                    yield TextDelta(text=step.text)
+                break
+            wire.append(
+                {
+                    "role": "assistant",
+                    "content": step.text or None,
+                    "tool_calls": [
+                        {
+                            "id": c.id,
+                            "type": "function",
+                            "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+                        }
+                        for c in step.calls
+                    ],
+                }
+            )
+            for request in step.calls:
+                if request.error:
+                    wire.append(
+                        {"role": "tool", "tool_call_id": request.id, "content": request.error}
+                    )
+                    continue
+                content = ""
+                seen = len(runner.outputs)
+                async for event in runner.run_one(
+                    conv, PlannedCall(request.name, request.arguments), "model"
+                ):
+                    if isinstance(event, ToolCall):
+                        called.append(event.call_id)
+                    elif isinstance(event, ConfirmationRequired):
+                        content = f"Waiting for the user to confirm: {event.summary}."
+                    yield event
+                for output in runner.outputs[seen:]:
+                    if output.untrusted:
+                        tainted = True
+                        content = quote_untrusted(output.text, request.name)
+                    else:
+                        content = output.text
+                wire.append({"role": "tool", "tool_call_id": request.id, "content": content})
+        if called:
+            meta["tool_calls"] = called
+        if tainted:
+            meta["untrusted"] = True
+
     def _consolidate_later(self) -> None:
         """Derive memories from the new turns in a worker thread, one run at a time."""
         if self.memory is None or not self.consolidate_in_background:
@@ -315,6 +412,14 @@ class Companion:
 
 
 PolicyKind = Literal["crisis", "ai_disclosure", "memory"]
+
+# Rounds of tool calls a model may make in one turn before it must answer in words.
+MAX_TOOL_ROUNDS = 4
+
+
+async def _nothing() -> AsyncGenerator[str, None]:
+    return
+    yield  # an empty async generator
 
 # Policy checks read the start and the end of a message: enough for anything a person types,
 # and bounded for a pasted book (the detector's cost grows with the text).

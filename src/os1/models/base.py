@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from os1.config import Settings
 
@@ -33,12 +33,32 @@ class ModelInfo:
         return f"{self.backend}:{self.name}"
 
 
+@dataclass(frozen=True, slots=True)
+class ToolRequest:
+    """A tool call the model asked for; `error` says why its arguments were unusable."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """One answer of a model offered tools: text, tool calls, or both."""
+
+    text: str
+    calls: list[ToolRequest]
+
+
 class ChatModel(ABC):
     """A loaded chat model that streams text for a list of messages."""
 
     backend: ClassVar[str]
     name: str
     context_window: int
+    # Whether `complete_with_tools` works (the OpenAI tools API, llama.cpp function calling).
+    supports_tools: ClassVar[bool] = False
     # Tokens a chat template adds around each message (role markers, separators).
     per_message_overhead: int = 4
 
@@ -60,6 +80,17 @@ class ChatModel(ABC):
 
         Closing the iterator early (cancellation) must stop generation promptly.
         """
+
+    async def complete_with_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float,
+    ) -> ToolStep:
+        """One non-streamed answer to wire-format messages, with `tools` on offer."""
+        raise NotImplementedError(f"{self.backend} models cannot call tools")
 
     async def aclose(self) -> None:  # noqa: B027 — optional hook
         """Release resources."""

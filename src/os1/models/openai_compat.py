@@ -16,11 +16,12 @@ from typing import Any
 import httpx
 
 from os1.errors import ModelError, ModelNotFound, ModelStreamError, ModelTimeout, ModelUnreachable
-from os1.models.base import Backend, ChatModel, Message, ModelInfo
+from os1.models.base import Backend, ChatModel, Message, ModelInfo, ToolRequest, ToolStep
 
 
 class OpenAIModel(ChatModel):
     backend = "openai"
+    supports_tools = True
 
     def __init__(
         self,
@@ -81,6 +82,33 @@ class OpenAIModel(ChatModel):
                 raise ModelStreamError(f"the reply stream broke: {exc}") from None
             if not finished:
                 raise ModelStreamError(f"{self.base_url} closed the stream before the reply ended")
+
+    async def complete_with_tools(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float,
+    ) -> ToolStep:
+        body: dict[str, Any] = {
+            "model": self.name,
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stream": False,
+        }
+        if tools:
+            body["tools"] = tools
+            body["tool_choice"] = "auto"
+        async with await self._open_stream(body) as response:
+            try:
+                raw = await response.aread()
+            except httpx.TimeoutException:
+                raise ModelTimeout(f"{self.base_url} stopped answering") from None
+            except httpx.HTTPError as exc:
+                raise ModelStreamError(f"the answer broke off: {exc}") from None
+        return _parse_tool_step(raw)
 
     async def _open_stream(self, body: dict[str, Any]) -> Any:
         """POST and return the open response, retrying only failures to connect."""
@@ -143,6 +171,26 @@ def _parse_chunk(data: str) -> tuple[str, bool]:
         return str(text), choice.get("finish_reason") is not None
     except (ValueError, KeyError, TypeError, AttributeError, IndexError):
         raise ModelStreamError(f"unreadable chunk in the reply stream: {data[:80]!r}") from None
+
+
+def _parse_tool_step(raw: bytes) -> ToolStep:
+    try:
+        message = json.loads(raw)["choices"][0]["message"]
+        text = str(message.get("content") or "")
+        calls: list[ToolRequest] = []
+        for index, call in enumerate(message.get("tool_calls") or []):
+            function = call["function"]
+            call_id = str(call.get("id") or f"call_{index}")
+            try:
+                arguments = json.loads(function.get("arguments") or "{}")
+                if not isinstance(arguments, dict):
+                    raise ValueError("arguments are not an object")
+                calls.append(ToolRequest(call_id, str(function["name"]), arguments))
+            except ValueError as exc:
+                calls.append(ToolRequest(call_id, str(function["name"]), {}, f"bad JSON: {exc}"))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        raise ModelStreamError(f"unreadable answer from the model: {raw[:80]!r}") from None
+    return ToolStep(text, calls)
 
 
 class OpenAIBackend(Backend):
