@@ -106,3 +106,23 @@ def test_concurrent_writers_lose_nothing(home: Path) -> None:
     for t in threads:
         t.join()
     assert len(SQLiteStore(home / "os1.db").messages(conv.id)) == 200
+
+
+def test_dialogue_is_the_recent_non_empty_exchange_oldest_first(store: SQLiteStore) -> None:
+    conv = store.create_conversation().id
+    store.add_message(conv, "user", "one")
+    store.add_message(conv, "assistant", "", status="cancelled")
+    store.add_message(conv, "tool", "tool output")
+    store.add_message(conv, "assistant", "two", meta={"untrusted": True})
+    store.add_message(conv, "user", "three")
+    lines = store.dialogue(conv, 2)
+    assert [(m.role, m.content, m.untrusted) for m in lines] == [
+        ("assistant", "two", True),
+        ("user", "three", False),
+    ]
+    other = SQLiteStore(store.path, "someone-else")
+    try:
+        with pytest.raises(NotFound):
+            other.dialogue(conv, 10)
+    finally:
+        other.close()

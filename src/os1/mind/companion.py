@@ -31,7 +31,7 @@ from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
 from os1.skills.base import PlannedCall, quote_untrusted
-from os1.storage.base import MessageStatus, Store, StoredMessage
+from os1.storage.base import DialogueLine, MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
     from os1.memory import LongTermMemory
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 # Fewest tokens a stored message costs in a prompt (template overhead plus a word or two):
 # reading more than context_window / this many rows could never fit, so we don't.
 MIN_TOKENS_PER_MESSAGE = 8
+# Messages read for the prompt's history before checking whether more could fit.
+FIRST_PAGE = 48
 # Share of the context window that recalled memories may take.
 MEMORY_SHARE = 0.2
 
@@ -209,6 +211,18 @@ class Companion:
     def _history_scan(self) -> int:
         return max(32, self.model.context_window // MIN_TOKENS_PER_MESSAGE)
 
+    def _recent_dialogue(self, conv: int) -> list[DialogueLine]:
+        """As much recent dialogue as could fit the context: a first page is usually enough;
+        read further back only when that page did not fill the window."""
+        scan = self._history_scan()
+        lines = self.store.dialogue(conv, min(FIRST_PAGE, scan))
+        if len(lines) < min(FIRST_PAGE, scan) or scan <= FIRST_PAGE:
+            return lines
+        count = self.model.count_message_tokens
+        if sum(count(Message(m.role, m.content)) for m in lines) >= self.model.context_window:
+            return lines
+        return self.store.dialogue(conv, scan)
+
     def _store_reply(
         self,
         conv: int,
@@ -235,19 +249,15 @@ class Companion:
         started = time.perf_counter()
         try:
             await self.model.load()
-            stored_history = [
-                m
-                for m in self.store.messages(conv, last=self._history_scan())
-                if m.id != user_msg.id and m.role in ("user", "assistant") and m.content
-            ]
+            stored_history = [m for m in self._recent_dialogue(conv) if m.id != user_msg.id]
             # Replies that carried outside text (a mail, a file) go back to the model only as
             # quoted data, and a turn that sees them may not call tools.
-            tainted = any(m.meta.get("untrusted") for m in stored_history)
+            tainted = any(m.untrusted for m in stored_history)
             history = [
                 Message(
-                    m.role,  # type: ignore[arg-type]
+                    m.role,
                     quote_untrusted(m.content, "an earlier tool result")
-                    if m.meta.get("untrusted")
+                    if m.untrusted
                     else m.content,
                 )
                 for m in stored_history

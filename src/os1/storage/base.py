@@ -34,6 +34,17 @@ class StoredMessage:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class DialogueLine:
+    """A message as the model's history needs it: who said what, and whether it carried
+    outside text."""
+
+    id: int
+    role: Literal["user", "assistant"]
+    content: str
+    untrusted: bool = False
+
+
 ToolCallStatus = Literal["pending", "running", "done", "failed", "declined", "expired"]
 
 
@@ -85,6 +96,10 @@ class Store(ABC):
     @abstractmethod
     def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
         """Messages oldest first; `last` keeps only the most recent ones."""
+
+    @abstractmethod
+    def dialogue(self, conversation_id: int, last: int) -> list[DialogueLine]:
+        """The last non-empty user and assistant messages, oldest first (for prompts)."""
 
     @abstractmethod
     def profile(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import sqlite_vec
 from os1.errors import NotFound, StorageError, StorageFull
 from os1.storage.base import (
     Conversation,
+    DialogueLine,
     MessageStatus,
     Store,
     StoredMessage,
@@ -210,6 +211,28 @@ class SQLiteStore(Store):
             )
             for r in reversed(rows)
         ]
+
+    def dialogue(self, conversation_id: int, last: int) -> list[DialogueLine]:
+        # Runs on every turn: no message count, no JSON parsing of every row's meta.
+        with self._lock:
+            try:
+                owned = self._db.execute(
+                    "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                    (conversation_id, self.user_id),
+                ).fetchone()
+                rows = self._db.execute(
+                    "SELECT id, role, content, "
+                    "meta != '{}' AND json_extract(meta, '$.untrusted') AS untrusted "
+                    "FROM messages WHERE conversation_id = ? AND user_id = ? "
+                    "AND role IN ('user', 'assistant') AND content != '' "
+                    "ORDER BY id DESC LIMIT ?",
+                    (conversation_id, self.user_id, last),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+        if owned is None:
+            raise NotFound(f"no conversation {conversation_id}")
+        return [DialogueLine(r[0], r[1], r[2], bool(r[3])) for r in reversed(rows)]
 
     # -- profile ------------------------------------------------------------------------
 
