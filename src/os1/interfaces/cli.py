@@ -20,6 +20,7 @@ from os1.interfaces.app import App
 from os1.interfaces.cli_actions import actions
 from os1.interfaces.cli_calendar import calendar, notes
 from os1.interfaces.cli_letters import letters
+from os1.interfaces.cli_mail import mail
 from os1.interfaces.cli_memory import memory
 from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_turn
@@ -492,6 +493,7 @@ cli.add_command(memory)
 cli.add_command(calendar)
 cli.add_command(notes)
 cli.add_command(letters)
+cli.add_command(mail)
 cli.add_command(actions)
 for command in (listen, speak, voice):
     cli.add_command(command)
