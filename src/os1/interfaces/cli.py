@@ -22,6 +22,7 @@ from os1.interfaces.cli_calendar import calendar, notes
 from os1.interfaces.cli_letters import letters
 from os1.interfaces.cli_mail import mail
 from os1.interfaces.cli_memory import memory
+from os1.interfaces.cli_reminders import remind, reminders
 from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_turn
 from os1.mind import onboarding
@@ -494,6 +495,8 @@ cli.add_command(calendar)
 cli.add_command(notes)
 cli.add_command(letters)
 cli.add_command(mail)
+cli.add_command(remind)
+cli.add_command(reminders)
 cli.add_command(actions)
 for command in (listen, speak, voice):
     cli.add_command(command)
