@@ -24,9 +24,12 @@ from os1.interfaces.cli_mail import mail
 from os1.interfaces.cli_memory import memory
 from os1.interfaces.cli_reminders import remind, reminders
 from os1.interfaces.cli_voice import listen, speak, voice
-from os1.interfaces.render import print_error, render_turn
+from os1.interfaces.render import print_error, render_notification, render_turn
+from os1.interfaces.services import BackgroundServices
 from os1.mind import onboarding
 from os1.mind import persona as keys
+from os1.mind.companion import Companion
+from os1.mind.outbox import notifier
 from os1.mind.persona import Identity, default_persona_text
 from os1.models import available_backends
 from os1.storage.base import StoredMessage
@@ -100,44 +103,68 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
         _show_recent(app, conv, identity)
         err.print(f"[dim]{settings.model} · conversation {conv} · /help for commands[/]")
         you = identity.user_name or "you"
-        while True:
-            try:
-                line = out.input(f"[bold cyan]{escape(you)}[/]> ")
-            except EOFError:
-                out.print()
+        # Reminders and check-ins arrive while the chat is open, printed as they come.
+        services = BackgroundServices(
+            app.store.path, settings, app.home, notes=companion.skill_context
+        ).start()
+        stop_listening = notifier.subscribe(
+            app.store.user_id,
+            lambda note: render_notification(note, out, identity.companion_name),
+        )
+        try:
+            _chat_loop(app, runner, companion, conv, identity, you)
+        finally:
+            stop_listening()
+            services.stop()
+
+
+def _chat_loop(
+    app: App,
+    runner: asyncio.Runner,
+    companion: Companion,
+    conv: int,
+    identity: Identity,
+    you: str,
+) -> None:
+    """Read, answer, and ask before any side effect, until the user leaves."""
+    while True:
+        try:
+            line = out.input(f"[bold cyan]{escape(you)}[/]> ")
+        except EOFError:
+            out.print()
+            break
+        except KeyboardInterrupt:
+            err.print("\n[dim](type /quit or press Ctrl-D to leave)[/]")
+            continue
+        text = line.strip()
+        if text.startswith("/"):
+            conv_or_quit = _slash(app, text, conv)
+            if conv_or_quit is None:
                 break
-            except KeyboardInterrupt:
-                err.print("\n[dim](type /quit or press Ctrl-D to leave)[/]")
-                continue
-            text = line.strip()
-            if text.startswith("/"):
-                conv_or_quit = _slash(app, text, conv)
-                if conv_or_quit is None:
-                    break
-                conv = conv_or_quit
-                continue
-            if not text:
-                continue
-            asks: list[ConfirmationRequired] = []
-            try:
+            conv = conv_or_quit
+            continue
+        if not text:
+            continue
+        asks: list[ConfirmationRequired] = []
+        try:
+            runner.run(
+                render_turn(
+                    companion.turn(text, conv), out, err, identity.companion_name, asks
+                )
+            )
+            for ask in asks:
+                approve = _ask_confirmation(ask.summary)
                 runner.run(
                     render_turn(
-                        companion.turn(text, conv), out, err, identity.companion_name, asks
+                        companion.decide(ask.call_id, approve),
+                        out,
+                        err,
+                        identity.companion_name,
                     )
                 )
-                for ask in asks:
-                    approve = _ask_confirmation(ask.summary)
-                    runner.run(
-                        render_turn(
-                            companion.decide(ask.call_id, approve),
-                            out,
-                            err,
-                            identity.companion_name,
-                        )
-                    )
-            except KeyboardInterrupt:
-                out.print()
-                err.print("[dim](reply cancelled — what was said is kept)[/]")
+        except KeyboardInterrupt:
+            out.print()
+            err.print("[dim](reply cancelled — what was said is kept)[/]")
 
 
 def _ask_confirmation(summary: str) -> bool:
@@ -491,13 +518,13 @@ def config_path(ctx: click.Context) -> None:
 
 
 cli.add_command(memory)
+cli.add_command(mail)
+cli.add_command(letters)
 cli.add_command(calendar)
 cli.add_command(notes)
-cli.add_command(letters)
-cli.add_command(mail)
+cli.add_command(actions)
 cli.add_command(remind)
 cli.add_command(reminders)
-cli.add_command(actions)
 for command in (listen, speak, voice):
     cli.add_command(command)
 
