@@ -68,3 +68,22 @@ def test_secrets_are_masked_when_shown(home: Path) -> None:
     assert settings.openai_api_key.get_secret_value() == "sk-very-secret"
     assert "sk-very-secret" not in repr(settings)
     assert settings.public_dict()["openai_api_key"] == "********"
+
+
+def test_secrets_in_skill_sections_are_masked_and_nothing_else_is() -> None:
+    from os1.config import Settings
+
+    settings = Settings(
+        mail={
+            "accounts": {"home": {"username": "sam", "password": "hunter2", "smtp_password": "x"}}
+        },
+        calendar={"accounts": {"work": {"password_keyring": True, "api_key": "k"}}},
+    )
+    shown = settings.public_dict()
+    assert shown["max_reply_tokens"] == settings.max_reply_tokens
+    home = shown["mail"]["accounts"]["home"]
+    assert home == {"username": "sam", "password": "********", "smtp_password": "********"}
+    assert shown["calendar"]["accounts"]["work"] == {
+        "password_keyring": True,
+        "api_key": "********",
+    }

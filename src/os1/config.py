@@ -7,6 +7,7 @@ movable with `--home` or `OS1_HOME`; `config.toml` in that folder holds the sett
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -117,7 +118,9 @@ class Settings(BaseSettings):
         return _mask_secrets(shown)
 
 
-_SECRET_KEYS = ("password", "secret", "token", "api_key", "apikey")
+# Keys that hold a secret: "password", "smtp_password", "api_key", "token" — but not
+# "max_reply_tokens" or "password_keyring" (a flag).
+_SECRET_KEY = re.compile(r"(?:^|_)(?:password|passwd|secret|token|api_?key)$", re.IGNORECASE)
 
 
 def _mask_secrets(value: Any) -> Any:
@@ -126,7 +129,7 @@ def _mask_secrets(value: Any) -> Any:
         return {
             k: (
                 "********"
-                if any(s in str(k).lower() for s in _SECRET_KEYS) and v and not isinstance(v, dict)
+                if _SECRET_KEY.search(str(k)) and v and not isinstance(v, dict | list)
                 else _mask_secrets(v)
             )
             for k, v in value.items()

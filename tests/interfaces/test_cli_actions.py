@@ -30,7 +30,7 @@ def test_say_leaves_a_side_effect_waiting_until_it_is_confirmed_by_id(home: Path
     assert "lunch with amy" in events_on_calendar(home)
 
     again = os1(home, "actions", "confirm", pending["call_id"])
-    assert again.returncode == 1 and "already done" in again.stderr
+    assert again.returncode == 2 and "already done" in again.stderr
 
 
 def test_a_declined_action_never_runs(home: Path) -> None:
@@ -39,7 +39,7 @@ def test_a_declined_action_never_runs(home: Path) -> None:
     declined = os1(home, "actions", "decline", call_id)
     assert declined.returncode == 0 and "nothing was done" in declined.stdout
     assert "lunch with amy" not in events_on_calendar(home)
-    assert os1(home, "actions", "confirm", call_id).returncode == 1
+    assert os1(home, "actions", "confirm", call_id).returncode == 2
 
 
 def test_an_unknown_action_id_is_not_found(home: Path) -> None:

@@ -218,7 +218,7 @@ async def test_a_failing_tool_explains_and_the_turn_completes(
     events = [e async for e in runner.run(conv, [PlannedCall("broken")], "intent")]
     result = events[-1]
     assert isinstance(result, ToolResult) and result.status == "failed"
-    assert result.output == "the thing is out of order Try again later."
+    assert result.output == "the thing is out of order. Try again later."
     unknown = [e async for e in runner.run(conv, [PlannedCall("nope")], "model")]
     assert isinstance(unknown[0], ToolResult) and "no tool named 'nope'" in unknown[0].output
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from os1.events import TurnError
+from os1.events import ToolResult, TurnError
 from os1.interfaces.app import App
 from os1.interfaces.render import render_turn
 
@@ -41,9 +41,23 @@ def actions_list(ctx: click.Context, show_all: bool) -> None:
 def _decide(ctx: click.Context, call_id: str, approve: bool) -> None:
     app: App = ctx.ensure_object(App)
     companion = app.companion()
-    final = asyncio.run(render_turn(companion.decide(call_id, approve), out, err))
-    if isinstance(final, TurnError):
-        ctx.exit(1 if final.code != "not_found" else 7)
+    outcome: list[ToolResult] = []
+
+    async def run() -> TurnError | None:
+        async def watched():  # type: ignore[no-untyped-def]
+            async for event in companion.decide(call_id, approve):
+                if isinstance(event, ToolResult):
+                    outcome.append(event)
+                yield event
+
+        final = await render_turn(watched(), out, err)
+        return final if isinstance(final, TurnError) else None
+
+    error = asyncio.run(run())
+    if error is not None:
+        ctx.exit(7 if error.code == "not_found" else 2)
+    if outcome and outcome[0].status == "failed":
+        ctx.exit(1)  # confirmed, but the action itself failed: say so to scripts too
 
 
 @actions.command("confirm")

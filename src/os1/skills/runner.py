@@ -105,7 +105,7 @@ class ToolRunner:
         try:
             output = await tool.run(self.ctx, record.arguments)
         except OS1Error as exc:
-            output = ToolOutput(text=exc.message + (f" {exc.hint}" if exc.hint else ""))
+            output = ToolOutput(text=_sentence(exc.message) + (f" {exc.hint}" if exc.hint else ""))
             self.outputs.append(output)
             return self._finish(record, "failed", output.text)
         self.outputs.append(output)
@@ -146,6 +146,12 @@ def _age(stamp: str) -> timedelta:
     if then.tzinfo is None:
         then = then.replace(tzinfo=UTC)
     return datetime.now(UTC) - then
+
+
+def _sentence(text: str) -> str:
+    """End a message with a full stop, so a hint after it reads as a second sentence."""
+    text = text.rstrip()
+    return text if not text or text[-1] in ".!?…:)" else text + "."
 
 
 def confirmation_prompt(summaries: list[str]) -> str:
