@@ -23,6 +23,7 @@ from os1.interfaces.cli_letters import letters
 from os1.interfaces.cli_mail import mail
 from os1.interfaces.cli_memory import memory
 from os1.interfaces.cli_reminders import remind, reminders
+from os1.interfaces.cli_server import serve, users
 from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_notification, render_turn
 from os1.interfaces.services import BackgroundServices
@@ -522,6 +523,8 @@ cli.add_command(mail)
 cli.add_command(letters)
 cli.add_command(calendar)
 cli.add_command(notes)
+cli.add_command(serve)
+cli.add_command(users)
 cli.add_command(actions)
 cli.add_command(remind)
 cli.add_command(reminders)

@@ -1,0 +1,120 @@
+"""The web server: the app's static files, the REST and WebSocket API, and /v1 for OpenAI
+clients, over one multi-user hub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+import os1
+from os1.config import Settings, load_settings
+from os1.errors import NotFound
+from os1.models.base import ChatModel
+from os1.server import errors
+from os1.server.errors import error_response
+from os1.server.hub import Hub, ServerOptions
+from os1.server.routes import api, memory, openai, voice, ws
+from os1.server.state import Server, is_loopback
+from os1.server.users import Users
+from os1.skills import Skills
+from os1.storage.sqlite import DB_FILE, SQLiteStore
+
+WEB_DIR = Path(__file__).parent / "web"
+# Request bodies beyond this are refused before they are read (uploads have their own limit).
+JSON_BODY_LIMIT = 4 * 2**20
+
+
+def single_user_mode(options: ServerOptions, host: str) -> bool:
+    """No login only while nobody but this machine can reach the server."""
+    return options.single_user and is_loopback(host)
+
+
+def create_app(
+    home: Path,
+    settings: Settings | None = None,
+    *,
+    host: str = "127.0.0.1",
+    model: ChatModel | None = None,
+    skills: Skills | None = None,
+) -> FastAPI:
+    """The ASGI app for one OS1 home folder; `host` is the address the server listens on."""
+    settings = settings or load_settings(home)
+    options = ServerOptions.of(settings)
+    hub = Hub(home, settings, options=options, model=model, skills=skills)
+    users = Users(SQLiteStore(home / DB_FILE, "server"))
+    server = Server(hub=hub, users=users, single_user=single_user_mode(options, host))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub.bind(asyncio.get_running_loop())
+        try:
+            yield
+        finally:
+            await hub.aclose()
+            users.store.close()
+
+    app = FastAPI(
+        title="OS1",
+        version=os1.__version__,
+        description="A private AI companion: conversations, memory, persona, voice, and an "
+        'OpenAI-compatible /v1. Errors are {"error": {"code", "message", "hint"}}.',
+        lifespan=lifespan,
+    )
+    app.state.os1 = server
+    errors.install(app)
+
+    @app.middleware("http")
+    async def guard(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        limit = JSON_BODY_LIMIT
+        if request.url.path.startswith("/api/voice/"):
+            limit = options.max_upload_bytes + 64 * 1024
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return error_response(
+                413, "too_large", "the request body is too large", "Send less at once."
+            )
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.get("/healthz", tags=["server"])
+    async def healthz() -> JSONResponse:
+        return JSONResponse(
+            {"ok": True, "single_user": server.single_user, "users_open": hub.cached_users}
+        )
+
+    for router in (api.router, memory.router, ws.router, openai.router, voice.router):
+        app.include_router(router)
+    _static(app)
+    return app
+
+
+def _static(app: FastAPI) -> None:
+    """index.html at /, the other files under /static/ and at /<file>."""
+    app.mount("/static", StaticFiles(directory=WEB_DIR, check_dir=False), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        page = WEB_DIR / "index.html"
+        if not page.is_file():
+            raise NotFound("the web app is not installed", hint="The API is at /docs.")
+        return FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/{name:path}", include_in_schema=False)
+    async def web_file(name: str) -> FileResponse:
+        root = WEB_DIR.resolve()
+        path = (root / name).resolve()
+        # Only files inside the web folder; no /api or /v1 path ever falls through to here.
+        if name.startswith(("api/", "v1/")) or not path.is_relative_to(root) or not path.is_file():
+            raise NotFound(f"nothing at /{name}")
+        return FileResponse(path)

@@ -1,0 +1,310 @@
+"""Many users from one process: one shared model and embedder, and for each user their own
+store, memory and companion, kept in a bounded LRU cache.
+
+A user's parts are pinned while a request uses them; eviction only closes unpinned ones, so a
+turn never loses its database under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from os1.config import Settings, read_config_file
+from os1.errors import ConfigError
+from os1.events import Event
+from os1.memory import LongTermMemory
+from os1.memory.embedders import Embedder, get_embedder
+from os1.mind.companion import Companion
+from os1.models import create_model
+from os1.models.base import ChatModel
+from os1.server.errors import TooLarge
+from os1.server.threads import LoopModel, TurnThreads
+from os1.server.users import LOCAL_USER
+from os1.skills import SkillContext, Skills
+from os1.storage.sqlite import DB_FILE, SQLiteStore
+
+log = logging.getLogger("os1.server")
+T = TypeVar("T")
+
+# Skill sections that hold one person's accounts (mail passwords, calendars, folders): other
+# users never get the admin's; each has their own in <home>/users/<id>/config.toml.
+PERSONAL_SECTIONS = ("mail", "calendar", "notes", "letters")
+
+
+class ServerOptions(BaseModel):
+    """The `[server]` section of config.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    single_user: bool = Field(True, description="No login on a loopback address")
+    cache_users: int = Field(256, ge=1, description="Users whose companion stays open")
+    turn_threads: int = Field(8, ge=0, le=256, description="Worker event loops for turns")
+    max_message_chars: int = Field(32_000, ge=1)
+    max_upload_bytes: int = Field(25 * 2**20, ge=1024)
+    consolidate_after: float = Field(2.0, ge=0, description="Seconds after a turn")
+    secure_cookies: bool = Field(False, description="Send the login cookie over HTTPS only")
+    sqlite_cache_kib: int = Field(512, ge=64, description="Page cache per user connection")
+
+    @classmethod
+    def of(cls, settings: Settings) -> ServerOptions:
+        try:
+            return cls(**settings.server)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"bad setting 'server.{where}': {first['msg']}") from None
+
+
+@dataclass
+class UserRuntime:
+    """One user's parts, all scoped to their user id."""
+
+    user_id: str
+    home: Path
+    settings: Settings
+    store: SQLiteStore
+    memory: LongTermMemory | None
+    companion: Companion
+    pins: int = 0
+    retired: bool = False
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class Hub:
+    """Builds and caches each user's companion around the shared model and embedder."""
+
+    def __init__(
+        self,
+        home: Path,
+        settings: Settings,
+        *,
+        options: ServerOptions | None = None,
+        model: ChatModel | None = None,
+        skills: Skills | None = None,
+    ) -> None:
+        self.home = home
+        self.settings = settings
+        self.options = options or ServerOptions.of(settings)
+        self.db_path = home / DB_FILE
+        self.model = model or create_model(settings)
+        self.skills = skills if skills is not None else Skills()
+        self.threads = TurnThreads(self.options.turn_threads)
+        # Bring the schema up to date once, before many users open connections at once.
+        SQLiteStore(self.db_path, LOCAL_USER).close()
+        self._embedder: Embedder | None = None
+        self._loop_model: LoopModel | None = None
+        self._cache: OrderedDict[str, UserRuntime] = OrderedDict()
+        self._lock = threading.Lock()
+        self._consolidating: dict[str, asyncio.Task[None]] = {}
+        self._consolidate_gate: asyncio.Semaphore | None = None
+
+    # -- shared parts -------------------------------------------------------------------
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called on the server's loop at start-up: the shared model lives there."""
+        self._loop_model = LoopModel(self.model, loop)
+        self._consolidate_gate = asyncio.Semaphore(1)
+
+    @property
+    def shared_model(self) -> ChatModel:
+        return self._loop_model or self.model
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.embedder)
+        return self._embedder
+
+    def user_home(self, user_id: str) -> Path:
+        return self.home if user_id == LOCAL_USER else self.home / "users" / user_id
+
+    def settings_for(self, user_id: str) -> Settings:
+        if user_id == LOCAL_USER:
+            return self.settings
+        own = read_config_file(self.user_home(user_id))
+        return self.settings.model_copy(
+            update={name: dict(own.get(name) or {}) for name in PERSONAL_SECTIONS}
+        )
+
+    # -- the cache ----------------------------------------------------------------------
+
+    def _open(self, user_id: str) -> UserRuntime:
+        """Build a user's parts (blocking: opens their database connection)."""
+        settings = self.settings_for(user_id)
+        store = SQLiteStore(self.db_path, user_id)
+        try:
+            # Thousands of connections to one file: keep each one's page cache small.
+            store.query(f"PRAGMA cache_size = -{int(self.options.sqlite_cache_kib)}")
+            memory = None
+            if settings.memory:
+                capable = settings.memory_model == "on" or (
+                    settings.memory_model == "auto" and settings.model.startswith("openai:")
+                )
+                memory = LongTermMemory(
+                    store,
+                    self.embedder,
+                    model_factory=(lambda: create_model(settings)) if capable else None,
+                )
+            home = self.user_home(user_id)
+            context = SkillContext(
+                store=store, settings=settings, home=home, memory=memory, model=self.shared_model
+            )
+            companion = Companion(
+                store,
+                self.shared_model,
+                settings,
+                memory=memory,
+                skills=self.skills,
+                skill_context=context,
+            )
+        except BaseException:
+            store.close()
+            raise
+        return UserRuntime(user_id, home, settings, store, memory, companion)
+
+    def _pin_cached(self, user_id: str) -> UserRuntime | None:
+        with self._lock:
+            runtime = self._cache.get(user_id)
+            if runtime is not None:
+                self._cache.move_to_end(user_id)
+                runtime.pins += 1
+            return runtime
+
+    def _pin_new(self, runtime: UserRuntime) -> UserRuntime:
+        """Insert a freshly built runtime (or use the one another request built first)."""
+        doomed: list[UserRuntime] = []
+        with self._lock:
+            existing = self._cache.get(runtime.user_id)
+            if existing is not None:
+                doomed.append(runtime)
+                runtime = existing
+                self._cache.move_to_end(runtime.user_id)
+            else:
+                self._cache[runtime.user_id] = runtime
+            runtime.pins += 1
+            # Evict the least recently used that nobody is using; pinned ones wait their turn.
+            excess = len(self._cache) - self.options.cache_users
+            for user_id in list(self._cache):
+                if excess <= 0:
+                    break
+                candidate = self._cache[user_id]
+                if candidate.pins == 0:
+                    del self._cache[user_id]
+                    candidate.retired = True
+                    doomed.append(candidate)
+                    excess -= 1
+        for old in doomed:
+            old.close()
+        return runtime
+
+    def _release(self, runtime: UserRuntime) -> None:
+        with self._lock:
+            runtime.pins -= 1
+            close = runtime.retired and runtime.pins == 0
+        if close:
+            runtime.close()
+
+    @contextlib.asynccontextmanager
+    async def use(self, user_id: str) -> AsyncIterator[UserRuntime]:
+        """A user's parts, pinned for the duration of the block."""
+        runtime = self._pin_cached(user_id)
+        if runtime is None:
+            built = await self.threads.call(lambda: self._open(user_id))
+            runtime = self._pin_new(built)
+        try:
+            yield runtime
+        finally:
+            self._release(runtime)
+
+    async def run(self, user_id: str, work: Callable[[UserRuntime], T]) -> T:
+        """Blocking work on a user's parts (queries, memory edits), off the server's loop."""
+        async with self.use(user_id) as runtime:
+            return await self.threads.call(lambda: work(runtime))
+
+    @property
+    def cached_users(self) -> int:
+        return len(self._cache)
+
+    # -- turns --------------------------------------------------------------------------
+
+    def check_text(self, text: str) -> None:
+        limit = self.options.max_message_chars
+        if len(text) > limit:
+            raise TooLarge(
+                f"the message is {len(text)} characters long; at most {limit}",
+                hint="Shorten it or split it into several messages; nothing was stored.",
+            )
+
+    async def turn(
+        self, user_id: str, text: str, conversation_id: int | None = None, *, new: bool = False
+    ) -> AsyncGenerator[Event, None]:
+        """One user's turn as typed events, run in a worker thread."""
+        self.check_text(text)
+        async with self.use(user_id) as runtime:
+            companion = runtime.companion
+            events = self.threads.stream(lambda: companion.turn(text, conversation_id, new=new))
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
+        self.consolidate_soon(user_id)
+
+    async def decide(
+        self, user_id: str, call_id: str, approve: bool
+    ) -> AsyncGenerator[Event, None]:
+        """Confirm or decline one of this user's pending actions (another's is NotFound)."""
+        async with self.use(user_id) as runtime:
+            companion = runtime.companion
+            events = self.threads.stream(lambda: companion.decide(call_id, approve))
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
+
+    # -- memory upkeep ------------------------------------------------------------------
+
+    def consolidate_soon(self, user_id: str) -> None:
+        """Embed and derive new memories shortly after a turn, one user at a time."""
+        if not self.settings.memory or self._consolidate_gate is None:
+            return
+        if user_id in self._consolidating:
+            return  # the pending run will see this turn too
+        task = asyncio.get_running_loop().create_task(self._consolidate(user_id))
+        self._consolidating[user_id] = task
+
+    async def _consolidate(self, user_id: str) -> None:
+        try:
+            await asyncio.sleep(self.options.consolidate_after)
+            assert self._consolidate_gate is not None
+            async with self._consolidate_gate, self.use(user_id) as runtime:
+                self._consolidating.pop(user_id, None)
+                if runtime.memory is not None:
+                    await asyncio.to_thread(runtime.memory.consolidate)
+        except Exception:  # noqa: BLE001 - upkeep must never take the server down
+            log.exception("consolidating memories failed for a user")
+        finally:
+            self._consolidating.pop(user_id, None)
+
+    async def aclose(self) -> None:
+        for task in list(self._consolidating.values()):
+            task.cancel()
+        with self._lock:
+            cached = list(self._cache.values())
+            self._cache.clear()
+        for runtime in cached:
+            runtime.retired = True
+            if runtime.pins == 0:
+                runtime.close()
+        self.threads.close()
+        with contextlib.suppress(Exception):
+            await self.model.aclose()

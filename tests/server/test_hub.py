@@ -1,0 +1,103 @@
+"""The multi-user hub: shared model and embedder, per-user parts in a bounded cache."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from os1.config import read_config_file
+from os1.errors import StorageError
+from os1.events import TurnDone
+from os1.server.hub import Hub, ServerOptions
+from os1.skills import Skills
+from tests.server.conftest import GARDEN, server_settings
+
+
+def make_hub(home: Path, **server: object) -> Hub:
+    hub = Hub(home, server_settings(**server), skills=Skills([GARDEN]))
+    hub.bind(asyncio.get_running_loop())
+    return hub
+
+
+async def reply(hub: Hub, user: str, text: str) -> str:
+    events = [e async for e in hub.turn(user, text)]
+    return next(e.text for e in events if isinstance(e, TurnDone))
+
+
+async def test_users_share_one_model_and_one_embedder(home: Path) -> None:
+    hub = make_hub(home)
+    async with hub.use("ann") as ann, hub.use("ben") as ben:
+        assert ann.companion.model is ben.companion.model
+        assert ann.memory is not None and ben.memory is not None
+        assert ann.memory.embedder is ben.memory.embedder
+        assert ann.store is not ben.store and ann.store.user_id == "ann"
+    await hub.aclose()
+
+
+async def test_least_recently_used_users_are_closed_but_never_while_in_use(home: Path) -> None:
+    hub = make_hub(home, cache_users=2, consolidate_after=60)  # no upkeep pins a user
+    async with hub.use("ann") as ann:
+        await reply(hub, "ben", "hi")
+        await reply(hub, "cat", "hi")  # ann is pinned, so ben makes way
+        assert ann.store.list_conversations() == []  # still open
+        assert hub.cached_users == 2
+    await reply(hub, "dan", "hi")  # now ann is free and the oldest
+    with pytest.raises(StorageError):
+        ann.store.list_conversations()
+    assert await reply(hub, "ann", "back again") == "You said: back again"  # reopened
+    await hub.aclose()
+
+
+@pytest.mark.parametrize("loops", [0, 3])
+async def test_concurrent_turns_of_many_users_all_complete(home: Path, loops: int) -> None:
+    hub = make_hub(home, cache_users=8, turn_threads=loops)
+    users = [f"user{i}" for i in range(20)]
+    replies = await asyncio.gather(*(reply(hub, u, f"I am {u}") for u in users))
+    assert replies == [f"You said: I am {u}" for u in users]
+    await hub.aclose()
+
+
+async def test_other_users_get_their_own_skill_sections_not_the_admins(home: Path) -> None:
+    hub = make_hub(home)
+    hub.settings = hub.settings.model_copy(update={"mail": {"admin": {"password": "x"}}})
+    own = hub.user_home("ann")
+    own.mkdir(parents=True)
+    (own / "config.toml").write_text('[mail.ann]\nhost = "imap.ann.example"\n')
+    assert read_config_file(own)["mail"]["ann"]["host"] == "imap.ann.example"
+    assert hub.settings_for("ann").mail == {"ann": {"host": "imap.ann.example"}}
+    assert hub.settings_for("ben").mail == {}
+    assert hub.settings_for("local").mail == {"admin": {"password": "x"}}
+    await hub.aclose()
+
+
+def test_bad_server_options_are_a_clear_config_error() -> None:
+    from os1.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="server.cache_users"):
+        ServerOptions.of(server_settings(cache_users=0))
+    with pytest.raises(ConfigError, match="server.colour"):
+        ServerOptions.of(server_settings(colour="blue"))
+
+
+async def test_a_shared_http_model_serves_turns_running_on_worker_loops(home: Path) -> None:
+    """An OpenAI-compatible backend's client belongs to the server's loop; turns on worker
+    loops reach it across threads, all at once."""
+    from tests.models import fake_openai_server
+
+    with fake_openai_server.serve() as url:
+        settings = server_settings(turn_threads=3).model_copy(
+            update={
+                "model": "openai:tiny",
+                "openai_base_url": f"{url}/ok/v1",
+                "memory_model": "off",
+            }
+        )
+        hub = Hub(home, settings, skills=Skills([GARDEN]))
+        hub.bind(asyncio.get_running_loop())
+        users = [f"user{i}" for i in range(6)]
+        replies = await asyncio.gather(*(reply(hub, u, f"hi from {u}") for u in users))
+        await hub.aclose()
+    assert all(r.startswith("Echo: ") for r in replies)
+    assert [r.split()[-1] for r in replies] == users
