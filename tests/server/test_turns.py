@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
 from os1.mind.outbox import deliver
+from os1.server import create_app
+from os1.skills import Skills
 from os1.storage import SQLiteStore
-from tests.server.conftest import GATE, WATERED, Multi, make_app, run_live
+from tests.server.conftest import GARDEN, GATE, WATERED, Multi, make_app, run_live, server_settings
 
 WS = "ws://127.0.0.1/api/ws"
 
@@ -178,3 +180,35 @@ async def test_notifications_reach_only_their_users_open_sockets(home: Path) -> 
     assert got["type"] == "notification" and got["text"] == "Time for tea"
     assert got["message_id"] == note.message_id
     assert bob_next["type"] == "pong"  # bob heard nothing of alice's reminder
+
+
+async def test_the_servers_scheduler_delivers_a_due_reminder_to_the_open_socket(
+    home: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from os1.skills.reminders import book
+    from os1.skills.reminders.parse import When
+
+    app = create_app(
+        home,
+        server_settings().model_copy(
+            update={
+                "reminders": {"tick_seconds": 0.2},
+                "proactive": {"hold_late_reminders": False},
+            }
+        ),
+        skills=Skills([GARDEN]),
+    )
+    for live in run_live(app):
+        async with websockets.connect(live.url.replace("http", "ws") + "/api/ws") as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert json.loads(await ws.recv())["type"] == "pong"
+            store = SQLiteStore(home / "os1.db")
+            try:
+                due = datetime.now(UTC) - timedelta(seconds=1)
+                book.add(store, "stretch your legs", When(due=due), "UTC")
+            finally:
+                store.close()
+            got = json.loads(await asyncio.wait_for(ws.recv(), 20))
+    assert got["type"] == "notification" and "stretch your legs" in got["text"]

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 import os1
 from os1.config import Settings, load_settings
 from os1.errors import NotFound
+from os1.interfaces.services import BackgroundServices
 from os1.models.base import ChatModel
 from os1.server import errors
 from os1.server.errors import error_response
@@ -53,9 +54,15 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        # Reminders and check-ins for every user of this database, delivered to open sockets.
+        services = (
+            BackgroundServices(hub.db_path, settings, home).start() if options.scheduler else None
+        )
         try:
             yield
         finally:
+            if services is not None:
+                await asyncio.to_thread(services.stop)
             await hub.aclose()
             users.store.close()
 

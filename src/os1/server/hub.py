@@ -54,6 +54,9 @@ class ServerOptions(BaseModel):
     consolidate_after: float = Field(2.0, ge=0, description="Seconds after a turn")
     secure_cookies: bool = Field(False, description="Send the login cookie over HTTPS only")
     sqlite_cache_kib: int = Field(512, ge=64, description="Page cache per user connection")
+    scheduler: bool = Field(
+        True, description="Fire reminders and proactive messages from this server"
+    )
 
     @classmethod
     def of(cls, settings: Settings) -> ServerOptions:
