@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from os1.memory import LongTermMemory
 from os1.memory.importers import ImportedMessage
@@ -85,3 +86,60 @@ def test_between_equal_matches_the_more_recent_memory_comes_first(
         if h.memory.kind == "episode"
     ]
     assert hits[0].sources == ["t1"]
+
+
+def test_the_lexical_index_is_per_user_for_hits_and_for_how_common_a_word_is(
+    tmp_path: Path,
+) -> None:
+    from os1.memory.store import MemoryStore, NewMemory
+    from os1.storage import SQLiteStore
+
+    mine, theirs = SQLiteStore(tmp_path / "os1.db", "sam"), SQLiteStore(tmp_path / "os1.db", "kim")
+    try:
+        me, them = MemoryStore(mine), MemoryStore(theirs)
+        me.add(NewMemory("episode", "I played the violin at the local fair", ("msg:1",)))
+        them.add_many(
+            [
+                NewMemory("episode", f"violin lesson number {i}", (f"msg:{i + 10}",))
+                for i in range(30)
+            ]
+        )
+        # A word another user says all the time is still a rare, telling word for me.
+        assert me.common_terms(["violin"], cap=10) == set()
+        assert them.common_terms(["violin"], cap=10) == {"violin"}
+        hits = me.lexical('"violin" OR "lesson"', 50)
+        assert [h[0] for h in hits] == [me.lexical('"violin"', 1)[0][0]]
+        # My user id is not a word in my memories ("sam" matches nothing of theirs or mine).
+        assert them.lexical('"kim"', 50) == [] and me.lexical('"local"', 5) != []
+    finally:
+        mine.close()
+        theirs.close()
+
+
+def test_a_database_from_before_the_per_user_index_is_upgraded_and_still_found(
+    tmp_path: Path,
+) -> None:
+    from os1.memory.store import MemoryStore, NewMemory
+    from os1.storage import SQLiteStore
+    from os1.storage.migrations import MIGRATIONS
+
+    store = SQLiteStore(tmp_path / "os1.db")
+    MemoryStore(store).add(NewMemory("episode", "we walked along the harbour", ("msg:1",)))
+    with store.transaction() as db:  # put the version-3 lexical index back
+        for old in ("insert", "delete", "update"):
+            db.execute(f"DROP TRIGGER memories_fts_{old}")
+        db.execute("DROP TABLE memory_fts")
+        db.execute(
+            "CREATE VIRTUAL TABLE memory_fts USING fts5(text, content='memories', "
+            "content_rowid='id', tokenize='porter unicode61')"
+        )
+        db.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+    store.query("PRAGMA user_version = 3")
+    store.close()
+
+    upgraded = SQLiteStore(tmp_path / "os1.db")
+    try:
+        assert upgraded.schema_version == len(MIGRATIONS)
+        assert [h[0] for h in MemoryStore(upgraded).lexical('"harbour"', 5)] == [1]
+    finally:
+        upgraded.close()

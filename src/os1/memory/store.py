@@ -340,7 +340,7 @@ class MemoryStore:
         rows = self.db.query(
             "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
             "WHERE memory_fts MATCH ? AND m.user_id = ?",
-            (phrase, self.user_id),
+            (self.scoped(phrase), self.user_id),
         )
         slot_rows = self.db.query(
             "SELECT id FROM memories WHERE user_id = ? AND "
@@ -456,24 +456,30 @@ class MemoryStore:
         rows = self.db.query("SELECT count(*) FROM memories WHERE user_id = ?", (self.user_id,))
         return int(rows[0][0])
 
+    def scoped(self, match: str) -> str:
+        """An FTS5 query for the words of `match` in this user's memories only."""
+        owner = '"' + self.user_id.replace('"', '""') + '"'
+        return f"user_id : {owner} AND text : ({match})"
+
     def lexical(self, match: str, limit: int) -> builtins.list[tuple[int, float]]:
         """FTS5 BM25 hits as (id, score), best first; a higher score is better."""
+        # bm25 weights: the text counts, the owner column (the same for every hit) does not.
         rows = self.db.query(
-            "SELECT m.id, -bm25(memory_fts) AS score FROM memory_fts f "
+            "SELECT m.id, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts f "
             "JOIN memories m ON m.id = f.rowid "
             "WHERE memory_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL "
-            "ORDER BY bm25(memory_fts) LIMIT ?",
-            (match, self.user_id, limit),
+            "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?",
+            (self.scoped(match), self.user_id, limit),
         )
         return [(r[0], float(r[1])) for r in rows]
 
     def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
-        """Terms found in more than `cap` indexed memories (counting stops at cap + 1)."""
+        """Terms found in more than `cap` of this user's memories (counting stops at cap+1)."""
         common = set()
         for term in terms:
             rows = self.db.query(
                 "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
-                ('"' + term.replace('"', '""') + '"', cap + 1),
+                (self.scoped('"' + term.replace('"', '""') + '"'), cap + 1),
             )
             if rows[0][0] > cap:
                 common.add(term)

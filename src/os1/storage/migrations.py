@@ -118,3 +118,31 @@ MIGRATIONS.append(
     );
     """
 )
+
+MIGRATIONS.append(
+    # 4: the lexical index knows whose each memory is. With many users in one file, a search
+    # (and the count of how common a word is) used to walk every user's postings and filter
+    # afterwards; `user_id : "…" AND text : (…)` lets FTS5 intersect with one user's list.
+    """
+    DROP TRIGGER IF EXISTS memories_fts_insert;
+    DROP TRIGGER IF EXISTS memories_fts_delete;
+    DROP TRIGGER IF EXISTS memories_fts_update;
+    DROP TABLE IF EXISTS memory_fts;
+    CREATE VIRTUAL TABLE memory_fts USING fts5(
+        text, user_id, content='memories', content_rowid='id', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+        INSERT INTO memory_fts(rowid, text, user_id) VALUES (new.id, new.text, new.user_id);
+    END;
+    CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text, user_id)
+            VALUES ('delete', old.id, old.text, old.user_id);
+    END;
+    CREATE TRIGGER memories_fts_update AFTER UPDATE OF text ON memories BEGIN
+        INSERT INTO memory_fts(memory_fts, rowid, text, user_id)
+            VALUES ('delete', old.id, old.text, old.user_id);
+        INSERT INTO memory_fts(rowid, text, user_id) VALUES (new.id, new.text, new.user_id);
+    END;
+    INSERT INTO memory_fts(memory_fts) VALUES ('rebuild');
+    """
+)

@@ -68,6 +68,7 @@ class SQLiteStore(Store):
             if max_pages is not None:  # lets tests reproduce a full disk
                 self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
             self._migrate()
+            self._writer = _writer_lock(path)
         except sqlite3.Error as exc:
             raise _storage_error(exc, path) from None
         except OSError as exc:
@@ -77,7 +78,10 @@ class SQLiteStore(Store):
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        # Writers of one database file in this process queue on a lock of ours: SQLite's own
+        # busy handler sleeps and polls (up to 100 ms a time), which with many users' stores
+        # writing at once turned into long tail latencies.
+        with self._lock, self._writer:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
@@ -372,6 +376,19 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_writers: dict[str, threading.RLock] = {}
+_writers_guard = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.RLock:
+    key = str(path.resolve())
+    with _writers_guard:
+        lock = _writers.get(key)
+        if lock is None:
+            lock = _writers[key] = threading.RLock()
+        return lock
 
 
 def title_from(text: str) -> str:

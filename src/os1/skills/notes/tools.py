@@ -67,8 +67,9 @@ def _lexical_notes(memories: MemoryStore, query: str, limit: int) -> list[Memory
     rows = memories.db.query(
         "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
         "WHERE memory_fts MATCH ? AND m.user_id = ? AND EXISTS (SELECT 1 FROM memory_sources s "
-        "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts) LIMIT ?",
-        (match, memories.user_id, SOURCE_PREFIX + "*", limit),
+        "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts, 1.0, 0.0) "
+        "LIMIT ?",
+        (memories.scoped(match), memories.user_id, SOURCE_PREFIX + "*", limit),
     )
     return memories.get_many([r[0] for r in rows])
 
