@@ -7,7 +7,14 @@ events with it).
 
 from os1.skills.base import Toolkit
 from os1.skills.calendar.events import CalendarEvent
-from os1.skills.calendar.intents import add_event, am_i_free, cancel_event, move_event, whats_on
+from os1.skills.calendar.intents import (
+    add_event,
+    am_i_free,
+    cancel_event,
+    move_event,
+    move_event_in_focus,
+    whats_on,
+)
 from os1.skills.calendar.local import MIGRATIONS
 from os1.skills.calendar.service import Calendars, open_calendars, upcoming_events
 from os1.skills.calendar.tools import TOOLS
@@ -17,6 +24,6 @@ __all__ = ["CalendarEvent", "Calendars", "open_calendars", "toolkit", "upcoming_
 toolkit = Toolkit(
     name="calendar",
     tools=list(TOOLS),
-    intents=[whats_on, am_i_free, add_event, move_event, cancel_event],
+    intents=[whats_on, am_i_free, add_event, move_event, move_event_in_focus, cancel_event],
     migrations=MIGRATIONS,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from os1.skills.base import PlannedCall, SkillContext, intent
+from os1.skills.focus import focus
 from os1.skills.letters.compose import pronouns_to_you
 from os1.skills.letters.settings import TONES
 from os1.skills.letters.writer import understand
@@ -21,7 +22,7 @@ _LETTER_ID = r"(?:letter\s*(?:#|number\s+|no\.?\s*)?(?P<id>\d{1,9}))"
 
 _WRITE = re.compile(
     _POLITE + r"(?:write|draft|compose|pen)\s+(?:me\s+)?(?:a|an)\s+(?:(?P<adj>[\w-]+)\s+)?"
-    r"(?:letter|note)\b(?P<rest>.*)$",
+    r"(?P<kind>letter|note)\b(?P<rest>.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _TONE_WORDS: dict[str, str] = {
@@ -34,6 +35,25 @@ _TONE_WORDS: dict[str, str] = {
     "thankyou": "grateful",
     "funny": "playful",
     "official": "formal",
+}
+# "a birthday letter", "a get-well note": the adjective is the occasion.
+_OCCASION_ADJ: dict[str, str] = {
+    "birthday": "birthday",
+    "anniversary": "anniversary",
+    "christmas": "Christmas",
+    "wedding": "wedding",
+    "congratulations": "congratulations",
+    "congratulatory": "congratulations",
+    "apology": "an apology",
+    "sorry": "an apology",
+    "goodbye": "goodbye",
+    "farewell": "goodbye",
+    "get-well": "getting well soon",
+    "valentine": "Valentine's Day",
+    "valentine's": "Valentine's Day",
+    "valentines": "Valentine's Day",
+    "graduation": "graduation",
+    "retirement": "retirement",
 }
 _KINSHIP = frozenset(
     """mother mom mum mummy mama father dad daddy papa grandma grandmother granny nana
@@ -57,9 +77,13 @@ def write(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     if not m:
         return None
     adj = (m.group("adj") or "").lower()
-    if adj and adj not in _TONE_WORDS and adj not in ("short", "quick", "little", "new", "nice"):
+    plain = ("short", "quick", "little", "new", "nice", "personal")
+    if adj and adj not in _TONE_WORDS and adj not in _OCCASION_ADJ and adj not in plain:
         return None  # "write a cover letter", "a complaint letter": not a personal letter
     rest = m.group("rest")
+    if m.group("kind").lower() == "note" and not re.match(r"\s*(?:to|for)\b", rest, re.I):
+        return None  # "write a note about the meeting" is a note for the user's notes
+    rest = re.sub(r"[\s?!.]+$", "", rest)  # "a letter for my dad?"
     head, notes = _split_notes(rest)
     args: dict[str, object] = {}
     if adj in _TONE_WORDS:
@@ -90,6 +114,8 @@ def write(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
             or (lowered.startswith("apologi") and value)
         ):
             occasion.append(clause)
+    if not occasion and adj in _OCCASION_ADJ:
+        occasion.append(_OCCASION_ADJ[adj])
     if occasion:
         args["occasion"] = about = " ".join(occasion)
         whose = re.match(r"([A-Z][\w-]+)['’]s\b", about)  # "for Chris's birthday"
@@ -132,6 +158,8 @@ def _person(phrase: str) -> str:
     names = [w for w in words if w[:1].isupper()]
     if names and words[0].lower() in ("my", "our"):
         return " ".join(names)
+    if len(words) == 1 and words[0].lower() in _KINSHIP:
+        return words[0].title()  # "to mum" → "Mum"
     if words and words[0].lower() in ("my", "our") and len(words) >= 2:
         rest = " ".join(words[1:])
         if words[-1].lower() in _KINSHIP:
@@ -158,20 +186,29 @@ def proofread(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     verb = text.strip().lower()
     plain_check = re.match(_POLITE + r"(?:check|look over|correct)\b", verb) is not None
     target, body = m.group("target"), m.group("text")
-    if plain_check and not (body or (target and "letter" in target.lower())):
-        return None  # "check my mail" and friends belong to other skills
+    on_letter = bool(target and "letter" in target.lower())
+    # "check my mail", "check: am I being unreasonable?" belong elsewhere: a plain "check"
+    # needs its object ("check my letter", "check this: …", "check it" with a letter shown).
+    if plain_check and not (
+        on_letter or (target and body) or (target and focus(ctx).on(_LETTER_TOOLS))
+    ):
+        return None
     if body and body.strip():
         return [PlannedCall("proofread_letter", {"text": body.strip()})]
     args = {"letter_id": int(m.group("id"))} if m.group("id") else {}
     return [PlannedCall("proofread_letter", args)]
 
 
+# The tools whose reply puts a letter in focus, so "make it warmer" means that letter.
+_LETTER_TOOLS = frozenset(
+    {"write_letter", "revise_letter", "show_letter", "proofread_letter", "star_letter"}
+)
 _REVISE = re.compile(
     _POLITE
     + r"(?:(?P<make>make)\s+(?:it|the letter|my letter|that|this|"
     + _LETTER_ID
     + r")\s+(?P<how>.+)|(?P<other>(?:also\s+)?(?:add|mention|include|say)(?:\s+that\b|\s*:"
-    r"|\s+to the letter\b).+|(?:add|mention|include)\b.+\bto the letter|change the (?:closing|"
+    r"|\s+to the letter\b).+|(?:add|mention|include)\b.+\bto the letter\b.*|change the (?:closing|"
     r"sign[- ]?off|ending)\b.*|sign it\b.+|end it with\b.+|(?:please\s+)?(?:shorten|shorter)"
     r"(?: it)?))$",
     re.IGNORECASE | re.DOTALL,
@@ -179,7 +216,10 @@ _REVISE = re.compile(
 # "add that to my notes" / "add milk to the shopping list" belong to other skills.
 _OTHER_LISTS = re.compile(
     r"\b(?:to|in|on|into) (?:my|the) (?:notes?|list|lists|shopping|calendar|reminders?|"
-    r"to-?do|todos?|diary|agenda)\b|\bas an? (?:reminder|note|task|event)\b",
+    r"to-?do|todos?|diary|agenda)\b|\bas an? (?:reminder|note|task|event)\b"
+    # "add that to what you know about me": the user's memory, not a letter.
+    r"|\b(?:to|in|into)\s+(?:your|what\s+you|the\s+things?\s+you)\b|\babout\s+me\b"
+    r"|\b(?:remember|memory|memories)\b",
     re.IGNORECASE,
 )
 
@@ -189,9 +229,11 @@ def revise(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     m = _REVISE.match(text.strip())
     if not m:
         return None
+    explicit = bool(
+        re.search(r"\b(?:the|my|this|that) letter\b", text, re.IGNORECASE) or m.group("id")
+    )
     if m.group("make"):
         instruction = "make it " + m.group("how").strip()
-        explicit = re.search(r"\b(?:the|my) letter\b", text, re.IGNORECASE) or m.group("id")
         if understand(instruction).kind == "other" and not explicit:
             return None  # "make it 5pm" is about something else
     else:
@@ -200,10 +242,25 @@ def revise(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
             return None
         if re.match(r"^(?:please\s+)?(?:shorten|shorter)", instruction, re.IGNORECASE):
             instruction = "make it shorter"
+    if not explicit and not _letter_in_focus(instruction, ctx):
+        return None
     args: dict[str, object] = {"instruction": instruction}
     if m.group("id"):
         args["letter_id"] = int(m.group("id"))
     return [PlannedCall("revise_letter", args)]
+
+
+def _letter_in_focus(instruction: str, ctx: SkillContext) -> bool:
+    """ "make it warmer" or "add that …" means a letter only while one is in focus.
+
+    Before the companion has replied at all nothing else can be meant by a letter's own
+    changes ("warmer", "shorter", "more formal", "sign it as …"), so those still reach the
+    letters skill (which says plainly when there is no letter yet); "add that …" does not.
+    """
+    now = focus(ctx)
+    if now.on(_LETTER_TOOLS):
+        return True
+    return not now.replied and understand(instruction).kind not in ("other", "add")
 
 
 _LIST = re.compile(
@@ -253,16 +310,21 @@ def star(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     return [PlannedCall("star_letter", args)]
 
 
+# An imperative ("make a book of my letters", "print my letters as a PDF"), never a wish or a
+# story ("I want to make a photo book of grandpa's letters someday").
 _BOOK = re.compile(
-    r"\b(?:make|create|compile|put together|print|bind|turn|collect|gather)\b.*"
-    r"(?:\bbook\b.*\bletters\b|\bletters\b.*\b(?:book|pdf)\b)",
+    _POLITE + r"(?:make|create|compile|put together|print|bind|turn|collect|gather)\b"
+    r"(?=.*(?:\bbook\s+(?:of|from|with)\s+(?:all\s+)?(?:of\s+)?(?:my|our|the)\s+"
+    r"(?:[\w-]+\s+){0,2}letters\b|\bletters?\s+(?:into|as|in)\s+(?:a|an|one)\s+"
+    r"(?:[\w-]+\s+){0,2}(?:book|pdf)\b|\bletters?\s+book\b))",
     re.IGNORECASE | re.DOTALL,
 )
+_WISH = re.compile(r"\b(?:some ?day|one day|someday|eventually|recommend\w*)\b", re.IGNORECASE)
 
 
 @intent("letters.book", priority=60)
 def book(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
-    if len(text) > 300 or not _BOOK.search(text):
+    if len(text) > 300 or not _BOOK.match(text.strip()) or _WISH.search(text):
         return None
     args: dict[str, object] = {}
     if re.search(r"\b(?:starred|favou?rite|best)\b", text, re.IGNORECASE):

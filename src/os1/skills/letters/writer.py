@@ -111,15 +111,22 @@ async def write(request: LetterRequest, model: ChatModel | None) -> tuple[str, s
     draft = c.compose(request)
     if model is None:
         return draft, "composer"
-    notes = "\n".join(f"- {n}" for n in c.split_notes(request.notes)) or "- (none)"
+    items = c.split_notes(c.to_second_person(request.notes, request.recipient))
+    if request.recipient:
+        # The notes speak to the recipient as the composer's do ("he makes me laugh" → "you
+        # make me laugh"), so a small model does not write about them in their own letter.
+        items = [c.pronouns_to_you(n) for n in items]
+    notes = "\n".join(f"- {n}" for n in items) or "- (none)"
     about = f" about {request.occasion}" if request.occasion else ""
     to = request.recipient or "a friend"
-    sender = request.sender or "me"
+    sender = request.sender.strip()
     signoff = c.SIGNOFFS[request.tone][0]
+    signed = f" and the name {sender}" if sender else ""
     prompt = (
-        f"Write a {request.tone} letter to {to} from {sender}{about}.\n"
+        f"Write a {request.tone} letter to {to}{f' from {sender}' if sender else ''}{about}, "
+        f"speaking to them as “you”.\n"
         f"Use these notes:\n{notes}\n"
-        f'End with the sign-off "{signoff}" and the name {sender}.'
+        f'End with the sign-off "{signoff}"{signed}.'
     )
     raw = await ask(model, [Message("system", SYSTEM), Message("user", prompt)], LETTER_TOKENS)
     text = clean_letter(raw, recipient=request.recipient, sender=request.sender, signoff=signoff)

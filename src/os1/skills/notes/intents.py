@@ -10,9 +10,15 @@ _I = re.IGNORECASE | re.DOTALL
 _LEAD = r"^\W*(?:(?:ok|okay|hey|please|and)\W+)*(?:can\s+you\s+|could\s+you\s+)?"
 _ADD = re.compile(
     _LEAD + r"(?:(?:add|make|take|write|create|jot\s+down|save)\s+(?:a\s+|me\s+a\s+)?(?:new\s+)?"
-    r"note|note\s+down|(?=note\b)note)"
-    r"(?:\s+(?:that|saying|about\s+how|to\s+self)|\s*[:,-])?\s+(?P<text>\S.*?)\s*$",
+    r"(?:quick\s+|short\s+)?note|note\s+down|jot\s+(?:this\s+|that\s+|it\s+)?down"
+    r"|(?=note\b)note)"
+    r"(?:\s+(?:that|saying|about\s+how|of|to\s+(?:my)?self)\b)?\s*[:,-]?\s*(?P<text>\S.*?)\s*$",
     _I,
+)
+# "write a note to Amy", "add a note to the letter": a letter to someone, or a letter's change.
+_TO_SOMEONE = re.compile(
+    r"^[Tt]o\s+(?:[A-Z][\w'’-]*|(?:my|our|his|her|the|your|their)\s+\S+|(?:mum|mom|mother|dad|"
+    r"father|grandma|grandpa|granny|nana|sis|bro|him|her|them|everyone|you)\b)",
 )
 _SEARCH = re.compile(
     _LEAD + r"(?:(?:search|check|look\s+(?:in|through)|go\s+through)\s+(?:in\s+)?my\s+notes\s+"
@@ -36,8 +42,9 @@ def add_note_intent(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     if m is None:
         return None
     body = m["text"].strip()
-    if not body or len(body) < 2:
+    if not body or len(body) < 2 or _TO_SOMEONE.match(body):
         return None
+    body = re.sub(r"^to\s+(?=\w)", "", body, flags=re.IGNORECASE)  # "make a note to buy eggs"
     return [PlannedCall("add_note", {"text": body[0].upper() + body[1:]})]
 
 

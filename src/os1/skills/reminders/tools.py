@@ -87,12 +87,17 @@ def complete_reminder(ctx: SkillContext, reminder_id: int) -> str:
 
 _REMIND = re.compile(
     r"^\W*(?:(?:hey|ok|okay|please|so)\W+)*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
-    r"(?:remind\s+me|set\s+(?:a|an|me\s+a)\s+(?:reminder|alarm)|add\s+a\s+reminder)"
+    r"(?:remind\s+me|set\s+(?:a|an|me\s+a)\s+(?:reminder|alarm)|add\s+a\s+reminder"
+    r"|(?:do\s+not|don['’]?t)\s+let\s+me\s+forget)"
     r"(?:\s+(?:for|to|that|about|of)\b)?\s*(?P<rest>.+?)[\s.!?]*$",
     re.IGNORECASE | re.DOTALL,
 )
-# "remind me what you know", "remind me who she is": a question, not a reminder.
-_QUESTION = re.compile(r"^(?:what|who|why|how|where|which|whether|if)\b", re.IGNORECASE)
+# "remind me what you know", "remind me, who is she?": a question, not a reminder.
+_QUESTION = re.compile(
+    r"^[\W_]*(?:what|who|why|how|where|which|whether|if|whose|is|are|was|were|did|do|does)"
+    r"(?:['’]s|['’]re)?\b",
+    re.IGNORECASE,
+)
 _LIST = re.compile(
     r"^\W*(?:(?:please|so)\W+)?(?:(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:my\s+)?reminders"
     r"|what\s+(?:are\s+my\s+reminders|reminders\s+do\s+i\s+have)"
@@ -119,7 +124,8 @@ def remind_intent(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     m = _REMIND.match(text.strip())
     if m is None or _QUESTION.match(m["rest"]):
         return None
-    return [PlannedCall("set_reminder", {"what": m["rest"].strip()})]
+    what = m["rest"].strip().lstrip(",:;- ").strip()
+    return [PlannedCall("set_reminder", {"what": what})] if what else None
 
 
 @intent("list_reminders", priority=40)
