@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 
 ONBOARDING_ANSWERS = "Sam\nA people person\nMy new job\nTo feel less scattered\nbright\n"
 

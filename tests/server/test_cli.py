@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 from click.testing import CliRunner
 
 from tests.server.conftest import free_port

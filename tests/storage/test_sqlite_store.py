@@ -1,8 +1,8 @@
-import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
+import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 
 from os1.errors import NotFound, StorageError, StorageFull
 from os1.storage import SQLiteStore

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 
 from tests.interfaces.test_cli import os1
 

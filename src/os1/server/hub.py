@@ -111,6 +111,7 @@ class Hub:
         self._cache: OrderedDict[str, UserRuntime] = OrderedDict()
         self._lock = threading.Lock()
         self._consolidating: dict[str, asyncio.Task[None]] = {}
+        self._upkeep: set[asyncio.Task[None]] = set()
         self._consolidate_gate: asyncio.Semaphore | None = None
 
     # -- shared parts -------------------------------------------------------------------
@@ -284,6 +285,9 @@ class Hub:
             return  # the pending run will see this turn too
         task = asyncio.get_running_loop().create_task(self._consolidate(user_id))
         self._consolidating[user_id] = task
+        # Kept until done, running or waiting, so that closing can stop every one of them.
+        self._upkeep.add(task)
+        task.add_done_callback(self._upkeep.discard)
 
     async def _consolidate(self, user_id: str) -> None:
         try:
@@ -299,8 +303,11 @@ class Hub:
             self._consolidating.pop(user_id, None)
 
     async def aclose(self) -> None:
+        # Runs not started yet are cancelled; one already consolidating (in a thread, which
+        # cannot be cancelled) is waited for, so no store closes under it.
         for task in list(self._consolidating.values()):
             task.cancel()
+        await asyncio.gather(*list(self._upkeep), return_exceptions=True)
         with self._lock:
             cached = list(self._cache.values())
             self._cache.clear()
