@@ -178,7 +178,9 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps an event loop running in the main thread
+# until it stops, and every async test collected after this package needs that thread free.
+@pytest.fixture(scope="package")
 def browser(speech_wav: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
