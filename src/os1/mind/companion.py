@@ -31,6 +31,7 @@ from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
 from os1.skills.base import PlannedCall, quote_untrusted
+from os1.skills.runner import ToolRunner, confirmation_prompt
 from os1.storage.base import DialogueLine, MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
@@ -142,8 +143,6 @@ class Companion:
         self, conv: int, intent_name: str, calls: list[PlannedCall]
     ) -> AsyncIterator[Event]:
         """OS work recognised in code: run the tools, ask before any side effect."""
-        from os1.skills.runner import ToolRunner, confirmation_prompt
-
         assert self.skills is not None and self.skill_context is not None
         runner = ToolRunner(self.skills, self.skill_context)
         call_ids: list[str] = []
@@ -164,8 +163,6 @@ class Companion:
 
     async def decide(self, call_id: str, approve: bool) -> AsyncIterator[Event]:
         """The user confirms (or declines) one pending action, by its id."""
-        from os1.skills.runner import ToolRunner
-
         if self.skills is None or self.skill_context is None:
             yield _error(OS1Error("this companion has no skills to confirm"))
             return
@@ -344,8 +341,6 @@ class Companion:
     ) -> AsyncIterator[Event]:
         """A capable model calls skills itself. Side effects still wait for the user's
         confirmation; once outside text has entered the turn, no tool is offered again."""
-        from os1.skills.runner import ToolRunner
-
         assert self.skills is not None and self.skill_context is not None
         runner = ToolRunner(self.skills, self.skill_context)
         wire: list[dict[str, Any]] = [{"role": m.role, "content": m.content} for m in messages]
