@@ -126,3 +126,28 @@ def test_dialogue_is_the_recent_non_empty_exchange_oldest_first(store: SQLiteSto
             other.dialogue(conv, 10)
     finally:
         other.close()
+
+
+def test_two_writers_ensuring_one_conversation_get_the_same_one(home: Path) -> None:
+    stores = [SQLiteStore(home / "os1.db") for _ in range(4)]
+    got: list[int] = []
+    try:
+        threads = [
+            threading.Thread(target=lambda s=s: got.append(s.ensure_conversation("outbox", "Hi")))
+            for s in stores
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(set(got)) == 1 and len(got) == 4
+        assert [c.id for c in stores[0].list_conversations()] == got[:1]
+        # Another user gets a conversation of their own.
+        other = SQLiteStore(home / "os1.db", "someone-else")
+        try:
+            assert other.ensure_conversation("outbox", "Hi") != got[0]
+        finally:
+            other.close()
+    finally:
+        for s in stores:
+            s.close()

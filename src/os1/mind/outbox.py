@@ -76,16 +76,9 @@ notifier = Notifier()
 
 
 def outbox_conversation(store: Store) -> int:
-    """The user's conversation for messages the companion starts."""
-    known = store.profile().get(PROFILE_KEY)
-    if isinstance(known, int):
-        try:
-            return store.get_conversation(known).id
-        except Exception:  # noqa: BLE001 - forgotten or deleted: start a new one
-            pass
-    conv = store.create_conversation(CONVERSATION_TITLE).id
-    store.set_profile(PROFILE_KEY, conv)
-    return conv
+    """The user's conversation for messages the companion starts (made once, atomically:
+    two schedulers delivering at the same moment must not each start one)."""
+    return store.ensure_conversation(PROFILE_KEY, CONVERSATION_TITLE)
 
 
 def deliver(

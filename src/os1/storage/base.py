@@ -74,6 +74,11 @@ class Store(ABC):
     def create_conversation(self, title: str | None = None) -> Conversation: ...
 
     @abstractmethod
+    def ensure_conversation(self, profile_key: str, title: str) -> int:
+        """The conversation whose id the profile keeps under `profile_key`, created (and
+        recorded there) in one transaction if it is missing: two writers get the same one."""
+
+    @abstractmethod
     def get_conversation(self, conversation_id: int) -> Conversation:
         """Raise NotFound unless the conversation exists and belongs to this user."""
 

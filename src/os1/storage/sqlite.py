@@ -128,6 +128,31 @@ class SQLiteStore(Store):
             )
         return Conversation(int(cur.lastrowid or 0), title, stamp, stamp, 0)
 
+    def ensure_conversation(self, profile_key: str, title: str) -> int:
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT c.id FROM profile p JOIN conversations c "
+                "ON c.id = CAST(p.value AS INTEGER) AND c.user_id = p.user_id "
+                "WHERE p.user_id = ? AND p.key = ?",
+                (self.user_id, profile_key),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            stamp = now()
+            cur = db.execute(
+                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?)",
+                (self.user_id, title, stamp, stamp),
+            )
+            conv = int(cur.lastrowid or 0)
+            db.execute(
+                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (self.user_id, profile_key, json.dumps(conv), stamp),
+            )
+        return conv
+
     _CONVERSATION_SQL = (
         "SELECT c.id, c.title, c.created_at, c.updated_at, "
         "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "

@@ -68,8 +68,11 @@ def os1_on_a_terminal(home: Path, *args: str, answer: str) -> tuple[int, str]:
     output = b""
     deadline = time.monotonic() + 60
     answered = False
+    # poll, not select: after a long test session descriptors may be numbered above 1024.
+    watch = select.poll()
+    watch.register(master, select.POLLIN)
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
+        ready = watch.poll(200)
         if ready:
             try:
                 chunk = os.read(master, 4096)
