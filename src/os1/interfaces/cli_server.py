@@ -59,7 +59,7 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
     single = single_user_mode(options, host)
     application = create_app(app.home, settings, host=host)
     shown = f"[{host}]" if ":" in host else host
-    err.print(f"OS1 on http://{shown}:{port}/  (API docs: /docs, OpenAI clients: /v1)")
+    err.print(f"OS1 on http://{shown}:{port}/  (API schema: /openapi.json, OpenAI clients: /v1)")
     if single:
         err.print("[dim]single-user mode: no login, only this machine can connect[/]")
     else:

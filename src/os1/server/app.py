@@ -72,6 +72,10 @@ def create_app(
         description="A private AI companion: conversations, memory, persona, voice, and an "
         'OpenAI-compatible /v1. Errors are {"error": {"code", "message", "hint"}}.',
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN: useless on a
+        # machine without internet. The schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.os1 = server
     errors.install(app)
@@ -114,7 +118,7 @@ def _static(app: FastAPI) -> None:
     async def index() -> FileResponse:
         page = WEB_DIR / "index.html"
         if not page.is_file():
-            raise NotFound("the web app is not installed", hint="The API is at /docs.")
+            raise NotFound("the web app is not installed", hint="The API schema is at /openapi.json.")
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
 
     @app.get("/{name:path}", include_in_schema=False)

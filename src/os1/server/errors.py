@@ -129,7 +129,7 @@ def install(app: FastAPI) -> None:
             422,
             "invalid_request",
             "; ".join(problems) or "the request is not valid",
-            "See the API schema at /openapi.json (or /docs).",
+            "See the API schema at /openapi.json.",
         )
 
     @app.exception_handler(StarletteHTTPException)
