@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -17,16 +18,7 @@ from os1.config import CONFIG_FILE, Settings, set_config_value
 from os1.errors import OS1Error, exit_code_for
 from os1.events import ConfirmationRequired, TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
-from os1.interfaces.cli_actions import actions
-from os1.interfaces.cli_calendar import calendar, notes
-from os1.interfaces.cli_letters import letters
-from os1.interfaces.cli_mail import mail
-from os1.interfaces.cli_memory import memory
-from os1.interfaces.cli_reminders import remind, reminders
-from os1.interfaces.cli_server import serve, users
-from os1.interfaces.cli_voice import listen, speak, voice
 from os1.interfaces.render import print_error, render_notification, render_turn
-from os1.interfaces.services import BackgroundServices
 from os1.mind import onboarding
 from os1.mind import persona as keys
 from os1.mind.companion import Companion
@@ -39,8 +31,38 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
+# Command groups that live in their own modules, imported only when used: every `os1`
+# process would otherwise import every skill, the server and the voice engines at start-up.
+LAZY_COMMANDS = {
+    "actions": "os1.interfaces.cli_actions:actions",
+    "calendar": "os1.interfaces.cli_calendar:calendar",
+    "letters": "os1.interfaces.cli_letters:letters",
+    "listen": "os1.interfaces.cli_voice:listen",
+    "mail": "os1.interfaces.cli_mail:mail",
+    "memory": "os1.interfaces.cli_memory:memory",
+    "notes": "os1.interfaces.cli_calendar:notes",
+    "remind": "os1.interfaces.cli_reminders:remind",
+    "reminders": "os1.interfaces.cli_reminders:reminders",
+    "serve": "os1.interfaces.cli_server:serve",
+    "speak": "os1.interfaces.cli_voice:speak",
+    "users": "os1.interfaces.cli_server:users",
+    "voice": "os1.interfaces.cli_voice:voice",
+}
+
+
 class OS1Group(click.Group):
     """Turns expected failures into one clear line and an exit code, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY_COMMANDS:
+            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+            found = getattr(importlib.import_module(module), attr)
+            assert isinstance(found, click.Command)  # a wrong table entry is a bug, not input
+        return found
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -104,6 +126,8 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
         _show_recent(app, conv, identity)
         err.print(f"[dim]{settings.model} · conversation {conv} · /help for commands[/]")
         you = identity.user_name or "you"
+        from os1.interfaces.services import BackgroundServices
+
         # Reminders and check-ins arrive while the chat is open, printed as they come.
         services = BackgroundServices(
             app.store.path, settings, app.home, notes=companion.skill_context
@@ -518,18 +542,6 @@ def config_path(ctx: click.Context) -> None:
     )
 
 
-cli.add_command(memory)
-cli.add_command(mail)
-cli.add_command(letters)
-cli.add_command(calendar)
-cli.add_command(notes)
-cli.add_command(serve)
-cli.add_command(users)
-cli.add_command(actions)
-cli.add_command(remind)
-cli.add_command(reminders)
-for command in (listen, speak, voice):
-    cli.add_command(command)
 
 
 def main() -> None:
