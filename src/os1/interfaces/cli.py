@@ -173,9 +173,7 @@ def _chat_loop(
         asks: list[ConfirmationRequired] = []
         try:
             runner.run(
-                render_turn(
-                    companion.turn(text, conv), out, err, identity.companion_name, asks
-                )
+                render_turn(companion.turn(text, conv), out, err, identity.companion_name, asks)
             )
             for ask in asks:
                 approve = _ask_confirmation(ask.summary)
@@ -540,8 +538,6 @@ def config_path(ctx: click.Context) -> None:
     click.echo(
         f"home: {app.home}\nconfig: {app.home / CONFIG_FILE}\ndatabase: {app.home / 'os1.db'}"
     )
-
-
 
 
 def main() -> None:

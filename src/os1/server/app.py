@@ -118,7 +118,9 @@ def _static(app: FastAPI) -> None:
     async def index() -> FileResponse:
         page = WEB_DIR / "index.html"
         if not page.is_file():
-            raise NotFound("the web app is not installed", hint="The API schema is at /openapi.json.")
+            raise NotFound(
+                "the web app is not installed", hint="The API schema is at /openapi.json."
+            )
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
 
     @app.get("/{name:path}", include_in_schema=False)
