@@ -8,6 +8,9 @@ from playwright.sync_api import Page, expect
 def open_settings(page: Page) -> None:
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Persona & settings")).to_be_visible()
+    # The forms are filled from the server; typing before that would be overwritten.
+    expect(page.locator("#persona-form")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#settings-form")).to_have_attribute("data-loaded", "true")
 
 
 def test_a_new_companion_name_and_persona_are_kept(signed_in: Page) -> None:

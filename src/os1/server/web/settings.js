@@ -27,6 +27,10 @@ export async function showSettings() {
   const settingsError = $("#settings-form .error");
   clearError(personaError);
   clearError(settingsError);
+  // Marked while loading: what arrives from the server must not overwrite what the user has
+  // typed meanwhile, and tests wait for `data-loaded` before typing.
+  delete $("#persona-form").dataset.loaded;
+  delete $("#settings-form").dataset.loaded;
   try {
     const persona = await api("/api/persona");
     $("#companion-name").value = persona.companion_name || "";
@@ -36,6 +40,7 @@ export async function showSettings() {
   } catch (error) {
     showError(personaError, error);
   }
+  $("#persona-form").dataset.loaded = "true";
   try {
     const data = await loadPreferences();
     const prefs = data.preferences || {};
@@ -50,6 +55,7 @@ export async function showSettings() {
   } catch (error) {
     showError(settingsError, error);
   }
+  $("#settings-form").dataset.loaded = "true";
 }
 
 export function initSettings({ onPersona }) {
