@@ -47,7 +47,7 @@ class TimeRange:
 
 # --- vocabulary ------------------------------------------------------------------------------
 
-_MONTHS = {
+MONTHS = {
     "january": 1,
     "february": 2,
     "march": 3,
@@ -77,7 +77,7 @@ _MONTHS = {
 # count as months only with a preposition, a day number or a year next to them.
 _AMBIGUOUS_MONTHS = frozenset({"may", "march", "june", "august", "april"})
 # Abbreviations are only trusted next to a day number or a year ("Mar 3", "Aug 2022").
-_ABBREVIATIONS = frozenset(k for k in _MONTHS if len(k) <= 4 and k not in ("may", "june", "july"))
+_ABBREVIATIONS = frozenset(k for k in MONTHS if len(k) <= 4 and k not in ("may", "june", "july"))
 # Month words that read as other words even before a number ("2 may help", "5 march past").
 _VERB_MONTHS = frozenset({"may", "march", "mar"})
 _TRAP_MONTHS = _AMBIGUOUS_MONTHS | _VERB_MONTHS
@@ -131,7 +131,7 @@ _VAGUE_NUMBERS = {
 # Hours of each part of the day; night runs into the next morning.
 _DAY_PARTS = {"morning": (6, 12), "afternoon": (12, 18), "evening": (18, 24), "night": (18, 30)}
 
-_FULL_MONTH_ALT = "|".join(k for k in _MONTHS if len(k) > 4 or k in ("may", "june", "july"))
+_FULL_MONTH_ALT = "|".join(k for k in MONTHS if len(k) > 4 or k in ("may", "june", "july"))
 _ABBR_ALT = "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True))
 _MON = rf"(?P<mon>(?:{_FULL_MONTH_ALT})\b|(?:{_ABBR_ALT})\b(?:\.(?=\s*\d))?)"
 _FULL_MON = rf"(?P<mon>(?:{_FULL_MONTH_ALT})\b)"
@@ -273,7 +273,7 @@ def _preceded(ctx: _Ctx, m: re.Match[str], *leads: re.Pattern[str]) -> bool:
 
 
 def _month_number(m: re.Match[str]) -> int:
-    return _MONTHS[m["mon"].lower()]
+    return MONTHS[m["mon"].lower()]
 
 
 # --- resolvers: one per kind of phrase; None when the match is not a time after all ----------
@@ -299,7 +299,7 @@ def _day_month(m: re.Match[str], ctx: _Ctx) -> _Res | None:
         m["ord"] or m["of"] or m["the"] or m["wdp"] or _preceded(ctx, m, _LEAD, _RANGE_LEAD)
     ):
         return None
-    d = _recent_day(ctx.today, _MONTHS[word], int(m["day"]))
+    d = _recent_day(ctx.today, MONTHS[word], int(m["day"]))
     return ctx.day(d) if d else None
 
 
@@ -311,7 +311,7 @@ def _month_day(m: re.Match[str], ctx: _Ctx) -> _Res | None:
         and not _DATE_FOLLOW.match(ctx.text, m.end())
     ):
         return None
-    d = _recent_day(ctx.today, _MONTHS[word], int(m["day"]))
+    d = _recent_day(ctx.today, MONTHS[word], int(m["day"]))
     return ctx.day(d) if d else None
 
 
@@ -477,7 +477,7 @@ def _bare_month(m: re.Match[str], ctx: _Ctx) -> _Res | None:
     word = m["mon"].lower()
     if word in _AMBIGUOUS_MONTHS and not _preceded(ctx, m, _LEAD, _RANGE_LEAD):
         return None
-    month = _MONTHS[word]
+    month = MONTHS[word]
     return ctx.month(ctx.today.year if month <= ctx.today.month else ctx.today.year - 1, month)
 
 
@@ -595,7 +595,7 @@ def _nth(m: re.Match[str], ctx: _Ctx) -> _Res | None:
 # thirty patterns over every sentence would cost most of a millisecond.
 _DIGITS: tuple[str, ...] = ()
 _WEEKDAY_NEEDLES = tuple(_WEEKDAYS)
-_MONTH_NEEDLES = tuple(k for k in _MONTHS if len(k) > 4 or k in ("may", "june", "july"))
+_MONTH_NEEDLES = tuple(k for k in MONTHS if len(k) > 4 or k in ("may", "june", "july"))
 _DIGIT = re.compile(r"\d")
 
 # Order breaks ties between equally long matches: the first listed wins.

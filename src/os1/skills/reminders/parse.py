@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
+from os1.memory.dates import MONTHS as _MONTHS
 from os1.skills.base import ToolError
 
 __all__ = ["DayHours", "ParsedReminder", "When", "localize", "next_occurrence", "parse_reminder"]
@@ -53,32 +54,6 @@ _WEEKDAYS = {
     "sun": 6,
 }
 _RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-_MONTHS = {
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
-    "jan": 1,
-    "feb": 2,
-    "mar": 3,
-    "apr": 4,
-    "jun": 6,
-    "jul": 7,
-    "aug": 8,
-    "sep": 9,
-    "sept": 9,
-    "oct": 10,
-    "nov": 11,
-    "dec": 12,
-}
 _NUMBERS = {
     "a": 1,
     "an": 1,
