@@ -7,18 +7,21 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 LLAMA_CPP_VERSION := 0.3.36
+# `make test` draws the same Hypothesis examples every run (see tests/conftest.py);
+# `make test HYPOTHESIS_PROFILE=dev` explores new ones.
+HYPOTHESIS_PROFILE ?= ci
 # A portable llama.cpp build (no -march=native): runs on any x86-64 CPU, AMX ones included.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: chat test install install-test check bench clean
+.PHONY: chat test install install-test system-packages system-packages-test check bench clean
 
-chat: install
+chat: install system-packages
 	$(VENV)/bin/os1 chat
 
-test: install-test
+test: install-test system-packages-test
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -q
 
 check: install-test
 	$(VENV)/bin/ruff check src tests bench
@@ -29,6 +32,13 @@ bench: install-test
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+# Debian packages the features and tests drive for real (espeak-ng, chromium, dovecot, fonts):
+# installed with apt-get as root, with sudo otherwise, or one line saying what to run.
+system-packages:
+	@scripts/system-packages chat
+system-packages-test:
+	@scripts/system-packages test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tests.interfaces.test_cli import ONBOARDING_ANSWERS, _env, _wait_for, os1
+from tests.helpers import ONBOARDING_ANSWERS, os1, process_env, wait_for
 
 
 def test_a_reminder_missed_while_closed_arrives_in_the_chat_marked_late(home: Path) -> None:
@@ -16,23 +16,23 @@ def test_a_reminder_missed_while_closed_arrives_in_the_chat_marked_late(home: Pa
     (home / "config.toml").write_text("[proactive]\nhold_late_reminders = false\n")
     made = os1(home, "remind", "call mum in 5 minutes", "--now", "2026-01-05T10:00:00+00:00")
     assert made.returncode == 0, made.stderr
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "os1", "--home", str(home), "chat"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env("scripted:echo", PYTHONUNBUFFERED="1"), bufsize=0,
-    )  # fmt: skip
-    assert proc.stdin is not None and proc.stdout is not None
-    seen: list[str] = []
-    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stdout.read(1), "")))
-    reader.start()
-    try:
-        proc.stdin.write(ONBOARDING_ANSWERS)
-        proc.stdin.flush()
-        _wait_for(lambda: "call mum" in "".join(seen))
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=60)
-        reader.join(timeout=10)
+        env=process_env("scripted:echo", PYTHONUNBUFFERED="1"), bufsize=0,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stdout.read(1), "")))
+        reader.start()
+        try:
+            proc.stdin.write(ONBOARDING_ANSWERS)
+            proc.stdin.flush()
+            wait_for(lambda: "call mum" in "".join(seen))
+        finally:
+            proc.stdin.close()
+            proc.wait(timeout=60)
+            reader.join(timeout=10)
     shown = "".join(seen)
     line = next(x for x in shown.splitlines() if "call mum" in x)
     assert "(late)" in line and "(reminder)" in line

@@ -1,11 +1,10 @@
-"""The `os1` command as a user runs it: real subprocesses on a throw-away home folder."""
+"""The `os1` command as a user runs it, on a throw-away home folder: in process through click,
+and as a real process where only one shows the behaviour (Ctrl-C, kill -9, stdin left open)."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,42 +14,14 @@ from pathlib import Path
 import pytest
 import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 
-ONBOARDING_ANSWERS = "Sam\nA people person\nMy new job\nTo feel less scattered\nbright\n"
-
-
-def os1(
-    home: Path,
-    *args: str,
-    model: str = "scripted:echo",
-    input: str | None = None,
-    timeout: float = 60,
-    **env: str,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "os1", "--home", str(home), *args],
-        input=input if input is not None else "",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=_env(model, **env),
-    )
-
-
-def _env(model: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS1_")}
-    env.update(OS1_MODEL=model, COLUMNS="200", **extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stored_messages(home: Path) -> list[tuple[str, str, str]]:
-    with sqlite3.connect(home / "os1.db") as db:
-        return db.execute("SELECT role, content, status FROM messages ORDER BY id").fetchall()
+from tests.helpers import (
+    ONBOARDING_ANSWERS,
+    free_port,
+    os1,
+    process_env,
+    stored_messages,
+    wait_for,
+)
 
 
 def test_say_prints_the_reply_and_keeps_the_conversation(home: Path) -> None:
@@ -74,16 +45,16 @@ def test_say_reads_the_message_from_stdin_with_a_dash(home: Path) -> None:
 
 
 def test_say_never_waits_for_input_even_before_onboarding(home: Path) -> None:
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "os1", "--home", str(home), "say", "hi"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env("scripted:echo"),
-    )
-    out, _ = proc.communicate(timeout=60)  # stdin stays open: waiting for it would hang here
-    assert proc.returncode == 0 and "You said: hi" in out
+        env=process_env("scripted:echo"),
+    ) as proc:
+        out, _ = proc.communicate(timeout=60)  # stdin stays open: waiting for it would hang here
+        assert proc.returncode == 0 and "You said: hi" in out
 
 
 def test_an_unreachable_server_is_one_clear_line_and_the_words_are_kept(home: Path) -> None:
@@ -164,28 +135,28 @@ def test_chat_resumes_the_last_conversation(home: Path) -> None:
 
 def test_ctrl_c_cancels_the_reply_not_the_session(home: Path) -> None:
     os1(home, "setup", input=ONBOARDING_ANSWERS)
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "os1", "--home", str(home), "chat"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env("scripted:slow", PYTHONUNBUFFERED="1"), bufsize=0,
-    )  # fmt: skip
-    assert proc.stdin is not None and proc.stdout is not None
-    seen: list[str] = []
-    reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stdout.read(1), "")))
-    reader.start()
-    proc.stdin.write("please say a lot of words for me now\n")
-    proc.stdin.flush()
-    _wait_for(lambda: "You said: please" in "".join(seen))  # a few words into the reply
-    proc.send_signal(signal.SIGINT)
-    _wait_for(lambda: any(r[0] == "assistant" for r in stored_messages(home)))
-    proc.stdin.write("still here?\n/quit\n")
-    proc.stdin.close()
-    proc.wait(timeout=60)
-    reader.join(timeout=10)
-    errors = proc.stderr.read() if proc.stderr else ""
-    assert proc.returncode == 0, errors
-    assert "reply cancelled" in errors
-    assert "You said: still here?" in "".join(seen)
+        env=process_env("scripted:slow", PYTHONUNBUFFERED="1"), bufsize=0,
+    ) as proc:  # fmt: skip
+        assert proc.stdin is not None and proc.stdout is not None
+        seen: list[str] = []
+        reader = threading.Thread(target=lambda: seen.extend(iter(lambda: proc.stdout.read(1), "")))
+        reader.start()
+        proc.stdin.write("please say a lot of words for me now\n")
+        proc.stdin.flush()
+        wait_for(lambda: "You said: please" in "".join(seen))  # a few words into the reply
+        proc.send_signal(signal.SIGINT)
+        wait_for(lambda: any(r[0] == "assistant" for r in stored_messages(home)))
+        proc.stdin.write("still here?\n/quit\n")
+        proc.stdin.close()
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+        errors = proc.stderr.read() if proc.stderr else ""
+        assert proc.returncode == 0, errors
+        assert "reply cancelled" in errors
+        assert "You said: still here?" in "".join(seen)
     rows = stored_messages(home)
     assert rows[0] == ("user", "please say a lot of words for me now", "complete")
     assert rows[1][0] == "assistant" and rows[1][2] == "cancelled"
@@ -195,17 +166,17 @@ def test_ctrl_c_cancels_the_reply_not_the_session(home: Path) -> None:
 
 
 def test_kill_9_during_a_reply_keeps_the_users_words_and_a_sound_database(home: Path) -> None:
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "os1", "--home", str(home), "say", "do not lose this"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env("scripted:slow"),
-    )
-    _wait_for(lambda: (home / "os1.db").exists() and bool(stored_messages(home)))
-    time.sleep(0.6)
-    proc.kill()
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+        env=process_env("scripted:slow"),
+    ) as proc:
+        wait_for(lambda: (home / "os1.db").exists() and bool(stored_messages(home)))
+        time.sleep(0.6)
+        proc.kill()
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
     after = os1(home, "history", "1", "--json")
     assert after.returncode == 0, after.stderr
     messages = json.loads(after.stdout)["messages"]
@@ -230,15 +201,3 @@ def test_config_set_get_and_secrets_stay_hidden(home: Path) -> None:
     assert os1(home, "config", "get", "temperature").stdout.strip() == "0.2"
     bad = os1(home, "config", "set", "temperature", "9")
     assert bad.returncode == 3 and "temperature" in bad.stderr
-
-
-def _wait_for(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except sqlite3.Error:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")

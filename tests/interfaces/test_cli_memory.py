@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.interfaces.test_cli import os1
+from tests.helpers import os1
 
 TRANSCRIPT = "\n".join(
     json.dumps(line)

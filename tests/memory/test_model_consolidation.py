@@ -3,7 +3,6 @@ real HTTP server speaking the OpenAI API; bad answers and a dead server cost not
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from os1.memory.embedders import HashingEmbedder
 from os1.memory.importers import ImportedMessage
 from os1.models import create_model
 from os1.storage import SQLiteStore
+from tests.helpers import free_port
 from tests.models import fake_openai_server
 
 LINES = [
@@ -56,9 +56,7 @@ def test_the_model_adds_facts_and_a_reflection_that_cite_their_turns(
 
 
 def test_a_model_server_that_is_down_costs_only_the_extras(store: SQLiteStore) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     memory = memory_with(store, f"http://127.0.0.1:{port}/v1")
     memory.import_messages(conversation())
     memory.consolidate()

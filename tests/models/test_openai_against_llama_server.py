@@ -3,7 +3,6 @@ OpenAI-compatible server on loopback, serving the bundled SmolLM2."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,14 @@ from os1.models.llamacpp import bundled_model_path
 from os1.models.openai_compat import OpenAIBackend
 from os1.storage import SQLiteStore
 from tests.conftest import collect, make_companion
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     log = log_path.open("w")
     path = bundled_model_path("smollm2-135m")

@@ -1,4 +1,3 @@
-import socket
 import time
 from collections.abc import Iterator
 
@@ -12,6 +11,7 @@ from os1.models.base import Message
 from os1.models.openai_compat import OpenAIBackend, OpenAIModel
 from os1.storage import SQLiteStore
 from tests.conftest import collect, make_companion
+from tests.helpers import free_port
 from tests.models import fake_openai_server
 
 HELLO = [Message("system", "be brief"), Message("user", "hello")]
@@ -32,12 +32,6 @@ def model_at(url: str, **overrides: object) -> OpenAIModel:
 
 async def reply(model: OpenAIModel, messages: list[Message] = HELLO) -> str:
     return "".join([p async for p in model.stream(messages, max_tokens=50, temperature=0)])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_streams_a_reply_from_an_openai_compatible_server(server: str) -> None:

@@ -3,7 +3,6 @@ two users with their own logins and tokens, and a small skill with a side effect
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from os1.config import Settings
 from os1.models.base import ChatModel
 from os1.server import create_app
 from os1.skills import PlannedCall, SkillContext, Skills, Toolkit, intent, tool
+from tests.helpers import free_port
 
 WATERED: list[str] = []
 GATE = threading.Event()  # a read-only tool waits on it: a turn that blocks its worker
@@ -132,12 +132,6 @@ def multi(home: Path) -> Iterator[Multi]:
     alice, bob = add_account(app, "alice"), add_account(app, "bob")
     with local_client(app) as c:
         yield Multi(app, c, alice, bob)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -8,34 +8,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
-from click.testing import CliRunner
 
-from tests.server.conftest import free_port
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
+from tests.helpers import Ran, free_port
+from tests.helpers import os1 as run_os1
 
 
 def os1(home: Path, *args: str, input: str = "") -> Ran:
-    """The command group in this process (a subprocess per call is slow on a busy machine);
-    `os1 serve` itself runs as a real subprocess below."""
-    from os1.interfaces.cli import cli
-
-    runner = CliRunner()
-    result = runner.invoke(
-        cli, ["--home", str(home), *args], input=input, env=_env(), catch_exceptions=False
-    )
-    return Ran(result.exit_code, result.stdout, result.stderr)
+    """The command group in this process; `os1 serve` itself runs as a real process below."""
+    return run_os1(home, *args, input=input, OS1_EMBEDDER="hashing")
 
 
 def _env() -> dict[str, str]:
@@ -69,10 +54,10 @@ def serve(home: Path, *extra: str) -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=15)
+            proc.communicate(timeout=15)  # reads and closes the pipes as well
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait()
+            proc.communicate()
 
 
 @pytest.fixture

@@ -64,16 +64,16 @@ def test_no_request_makes_a_server_error(api_schema: schemathesis.BaseSchema) ->
     # (schemathesis' pytest plugin does not run under pytest 9: its Python API instead)
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) > 20
-    client = httpx.Client(base_url=api_schema.get_base_url(), timeout=30)
-    for operation in operations:
-        run = given(case=operation.as_strategy())(lambda case: check(client, case))
-        settings(
-            max_examples=12,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )(run)()
+    with httpx.Client(base_url=api_schema.get_base_url(), timeout=30) as client:
+        for operation in operations:
+            run = given(case=operation.as_strategy())(lambda case: check(client, case))
+            settings(
+                max_examples=12,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )(run)()
 
 
 def test_the_schema_documents_every_area() -> None:

@@ -69,9 +69,14 @@ class SQLiteStore(Store):
                 self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
             self._migrate()
             self._writer = _writer_lock(path)
-        except sqlite3.Error as exc:
-            raise _storage_error(exc, path) from None
-        except OSError as exc:
+        except (sqlite3.Error, OSError) as exc:
+            # A store that fails to open (a broken file, a failed migration) closes what it
+            # opened: the caller gets an error, not a leaked connection.
+            db = getattr(self, "_db", None)
+            if db is not None:
+                db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _storage_error(exc, path) from None
             raise StorageError(f"cannot open {path}: {exc.strerror or exc}") from None
 
     # -- plumbing -----------------------------------------------------------------------

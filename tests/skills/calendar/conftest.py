@@ -19,16 +19,11 @@ from os1.models.scripted import ScriptedModel
 from os1.skills import SkillContext, Skills
 from os1.skills.calendar import toolkit
 from os1.storage import SQLiteStore
+from tests.helpers import free_port
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Monday 30 November 2026, 10:00 in Berlin.
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=BERLIN)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -94,11 +89,12 @@ def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
+                proc.communicate()
                 raise RuntimeError("radicale did not start") from None
             time.sleep(0.05)
     yield f"http://127.0.0.1:{port}/"
     proc.terminate()
-    proc.wait(timeout=10)
+    proc.communicate(timeout=10)  # also closes the stderr pipe
 
 
 @pytest.fixture

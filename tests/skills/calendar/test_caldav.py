@@ -114,7 +114,7 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_it(
 def test_a_server_that_is_down_is_named_without_credentials(
     make_ctx: Callable[..., SkillContext],
 ) -> None:
-    from tests.skills.calendar.conftest import free_port
+    from tests.helpers import free_port
 
     url = f"http://amy:{PASSWORD}@127.0.0.1:{free_port()}/dav/"
     ctx = make_ctx(settings=settings_for(url, "x", default="work"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import icalendar
 
-from tests.interfaces.test_cli import os1
+from tests.helpers import os1
 from tests.skills.calendar.test_local import SAMPLE
 
 

@@ -1,32 +1,18 @@
-"""`os1 letters …` run as a user would: the real command in a subprocess."""
+"""`os1 letters …` run as a user would: the real command, in process."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from pypdf import PdfReader
 
+from tests.helpers import Ran
+from tests.helpers import os1 as run_os1
 
-def os1(
-    home: Path,
-    *args: str,
-    model: str = "scripted:echo",
-    input: str = "",
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS1_")}
-    env.update(OS1_MODEL=model, COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "os1", "--home", str(home), "letters", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+
+def os1(home: Path, *args: str, model: str = "scripted:echo", input: str = "") -> Ran:
+    return run_os1(home, "letters", *args, model=model, input=input)
 
 
 def test_write_list_show_revise_proofread_and_book(home: Path) -> None:

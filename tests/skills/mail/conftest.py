@@ -27,17 +27,12 @@ from aiosmtpd.controller import Controller
 from os1.config import Settings
 from os1.skills import SkillContext
 from os1.storage import SQLiteStore
+from tests.helpers import free_port
 
 NOBODY = 65534
 NOW = datetime.fromisoformat("2026-11-30T09:00:00+00:00")
 USER_ADDRESS = "sam@home.example"
 USERS = 400
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_mail(
@@ -150,6 +145,9 @@ service imap-login {{
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
     shutil.rmtree(root, ignore_errors=True)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlean as sqlite3  # the same SQLite library as the app: two in one process corrupt WAL locks
 
-from tests.interfaces.test_cli import os1
+from tests.helpers import os1
 
 
 @pytest.fixture

@@ -83,8 +83,10 @@ def write(text: str, ctx: SkillContext) -> list[PlannedCall] | None:
     rest = m.group("rest")
     if m.group("kind").lower() == "note" and not re.match(r"\s*(?:to|for)\b", rest, re.I):
         return None  # "write a note about the meeting" is a note for the user's notes
-    rest = re.sub(r"[\s?!.]+$", "", rest)  # "a letter for my dad?"
     head, notes = _split_notes(rest)
+    # "a letter for my dad?": the request's own punctuation goes; the notes are the user's
+    # words and stay whole, down to a lone "." (stripping before the split ate them).
+    head = re.sub(r"[\s?!.]+$", "", head)
     args: dict[str, object] = {}
     if adj in _TONE_WORDS:
         args["tone"] = _TONE_WORDS[adj]

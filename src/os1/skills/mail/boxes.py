@@ -7,6 +7,7 @@ copies first and removes last, so an interruption can leave a duplicate but neve
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import mailbox
 import re
@@ -87,8 +88,10 @@ class ImapBox(MailBox):
             ) from None
         try:
             self.conn.login(account.username, account.secret() or "")
-        except (imaplib.IMAP4.error, OSError):
-            self._logout()
+        except BaseException as exc:
+            self._logout()  # whatever stopped the login (a keyring error too) closes the socket
+            if not isinstance(exc, imaplib.IMAP4.error | OSError):
+                raise
             # The server's words may echo what was sent: never show them, they could hold
             # the password.
             raise ToolError(
@@ -102,6 +105,10 @@ class ImapBox(MailBox):
             self.conn.logout()
         except (imaplib.IMAP4.error, OSError):
             pass
+        finally:
+            # logout() skips closing the socket when the LOGOUT command itself fails.
+            with contextlib.suppress(OSError):
+                self.conn.shutdown()
 
     def close(self) -> None:
         self._logout()
