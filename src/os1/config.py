@@ -6,6 +6,7 @@ movable with `--home` or `OS1_HOME`; `config.toml` in that folder holds the sett
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import tomllib
@@ -14,7 +15,7 @@ from typing import Any, Literal
 
 import tomli_w
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +27,11 @@ from os1.errors import ConfigError
 
 CONFIG_FILE = "config.toml"
 DEFAULT_MODEL = "llamacpp:smollm2-135m"
+
+# Sections whose keys can be set one by one (`os1 config set server.single_user false`), each
+# checked by its own typed model, imported only then ("module:Class", so the CLI stays quick
+# and this module does not depend on the server).
+SECTION_MODELS = {"server": "os1.server.options:ServerOptions"}
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -79,6 +85,12 @@ class Settings(BaseSettings):
         "the CPU has AMX",
     )
 
+    pending_action_ttl_hours: float = Field(
+        24.0,
+        gt=0,
+        description="Hours an action waits for your confirmation before it expires and has "
+        "to be asked for again",
+    )
     timezone: str | None = Field(
         None, description="IANA time zone for reminders and the calendar; default: the system's"
     )
@@ -110,12 +122,35 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     def public_dict(self) -> dict[str, Any]:
-        """Settings as shown to a user: secrets masked, never printed or logged."""
+        """Settings as shown to a user: secrets masked, never printed or logged. A section's
+        key can be looked up with a dotted name too: `shown["server.single_user"]`."""
         shown = self.model_dump()
         for key, value in shown.items():
             if isinstance(getattr(self, key), SecretStr):
                 shown[key] = "********" if value else None
-        return _mask_secrets(shown)
+        return ShownSettings(_mask_secrets(shown))
+
+
+class ShownSettings(dict[str, Any]):
+    """Shown settings that also answer `section.key`, with the section model's default when
+    the key is not set."""
+
+    def __missing__(self, key: str) -> Any:
+        section, dot, name = key.partition(".")
+        table = self.get(section)
+        if not dot or not isinstance(table, dict):
+            raise KeyError(key)
+        if name in table:
+            return table[name]
+        if section in SECTION_MODELS and name in (fields := section_model(section).model_fields):
+            return fields[name].get_default(call_default_factory=True)
+        raise KeyError(key)
+
+
+def section_model(section: str) -> type[BaseModel]:
+    module, _, name = SECTION_MODELS[section].partition(":")
+    model: type[BaseModel] = getattr(importlib.import_module(module), name)
+    return model
 
 
 # Keys that hold a secret: "password", "smtp_password", "api_key", "token" — but not
@@ -179,12 +214,22 @@ def read_config_file(home: Path) -> dict[str, Any]:
 
 
 def set_config_value(home: Path, key: str, value: str | None) -> Settings:
-    """Validate and persist one setting (None removes it). Returns the resulting settings."""
-    if key not in Settings.model_fields:
+    """Validate and persist one setting (None removes it), a top-level one (`temperature`) or
+    one in a section that has a model (`server.single_user`). Returns the resulting settings."""
+    section, dotted, name = key.partition(".")
+    if dotted:
+        if section not in SECTION_MODELS or name not in section_model(section).model_fields:
+            known = ", ".join(
+                f"{s}.{n}" for s in sorted(SECTION_MODELS) for n in section_model(s).model_fields
+            )
+            raise ConfigError(f"unknown setting {key!r}", hint=f"Known section settings: {known}")
+    elif key not in Settings.model_fields:
         known = ", ".join(sorted(Settings.model_fields))
         raise ConfigError(f"unknown setting {key!r}", hint=f"Known settings: {known}")
     data = read_config_file(home)
-    if value is None:
+    if dotted:
+        _set_in_section(data, section, name, value)
+    elif value is None:
         data.pop(key, None)
     else:
         data[key] = value
@@ -194,7 +239,7 @@ def set_config_value(home: Path, key: str, value: str | None) -> Settings:
         validated = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    if value is not None:
+    if value is not None and not dotted:
         typed = getattr(validated, key)
         data[key] = typed.get_secret_value() if isinstance(typed, SecretStr) else typed
     home.mkdir(parents=True, exist_ok=True)
@@ -202,3 +247,26 @@ def set_config_value(home: Path, key: str, value: str | None) -> Settings:
     tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
     tmp.replace(home / CONFIG_FILE)
     return load_settings(home)
+
+
+def _set_in_section(data: dict[str, Any], section: str, name: str, value: str | None) -> None:
+    """Set (or remove) `[section] name` in the file's data, checked and typed by the
+    section's model."""
+    table = data.setdefault(section, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{section!r} in {CONFIG_FILE} is not a table", hint=f"Use [{section}].")
+    if value is None:
+        table.pop(name, None)
+        if not table:
+            del data[section]
+        return
+    table[name] = value
+    model = section_model(section)
+    try:
+        checked = model(**table)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"bad setting '{section}.{where}': {first['msg']}") from None
+    typed = getattr(checked, name)
+    table[name] = typed.get_secret_value() if isinstance(typed, SecretStr) else typed

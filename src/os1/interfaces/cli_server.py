@@ -50,21 +50,24 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
     import uvicorn
 
     from os1.server import create_app
-    from os1.server.app import single_user_mode
-    from os1.server.hub import ServerOptions
+    from os1.server.state import Server
 
     app = _app(ctx)
-    settings = app.settings
-    options = ServerOptions.of(settings)
-    single = single_user_mode(options, host)
-    application = create_app(app.home, settings, host=host)
+    application = create_app(app.home, app.settings, host=host)
+    server: Server = application.state.os1
     shown = f"[{host}]" if ":" in host else host
     err.print(f"OS1 on http://{shown}:{port}/  (API schema: /openapi.json, OpenAI clients: /v1)")
-    if single:
-        err.print("[dim]single-user mode: no login, only this machine can connect[/]")
+    if server.single_user:
+        err.print(
+            "[dim]single-user mode: no login, only this machine can connect "
+            "(until an account is added with `os1 users add`)[/]"
+        )
     else:
-        count = len(application.state.os1.users.list_users())
-        err.print(f"[dim]login required; {count} user(s) — add more with `os1 users add`[/]")
+        count = len(server.users.list_users())
+        why = (
+            " (single-user mode ends once an account exists)" if server.single_user_allowed else ""
+        )
+        err.print(f"[dim]login required; {count} user(s){why} — add more with `os1 users add`[/]")
         if count == 0:
             err.print("[yellow]nobody can log in yet:[/] run `os1 users add NAME` first")
     _raise_file_limit()

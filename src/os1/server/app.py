@@ -18,10 +18,14 @@ from os1.errors import NotFound
 from os1.interfaces.services import BackgroundServices
 from os1.models.base import ChatModel
 from os1.server import errors
+from os1.server.auth import bearer
 from os1.server.errors import error_response
-from os1.server.hub import Hub, ServerOptions
+from os1.server.hub import Hub
+from os1.server.options import ServerOptions
 from os1.server.routes import api, memory, openai, voice, ws
-from os1.server.state import Server, is_loopback
+from os1.server.security import SECURITY_HEADERS, UNSAFE_METHODS, foreign_site, is_loopback
+from os1.server.state import Server
+from os1.server.throttle import LoginThrottle
 from os1.server.users import Users
 from os1.skills import Skills
 from os1.storage.sqlite import DB_FILE, SQLiteStore
@@ -31,8 +35,9 @@ WEB_DIR = Path(__file__).parent / "web"
 JSON_BODY_LIMIT = 4 * 2**20
 
 
-def single_user_mode(options: ServerOptions, host: str) -> bool:
-    """No login only while nobody but this machine can reach the server."""
+def single_user_allowed(options: ServerOptions, host: str) -> bool:
+    """No login only while nobody but this machine can reach the server (and, decided per
+    request, while there are no accounts: `Server.single_user`)."""
     return options.single_user and is_loopback(host)
 
 
@@ -49,7 +54,12 @@ def create_app(
     options = ServerOptions.of(settings)
     hub = Hub(home, settings, options=options, model=model, skills=skills)
     users = Users(SQLiteStore(home / DB_FILE, "server"))
-    server = Server(hub=hub, users=users, single_user=single_user_mode(options, host))
+    server = Server(
+        hub=hub,
+        users=users,
+        logins=LoginThrottle(users.store),
+        single_user_allowed=single_user_allowed(options, host),
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,20 +99,29 @@ def create_app(
         if request.url.path.startswith("/api/voice/"):
             limit = options.max_upload_bytes + 64 * 1024
         if length is not None and (not length.isdigit() or int(length) > limit):
-            return error_response(
+            response: Response = error_response(
                 413, "too_large", "the request body is too large", "Send less at once."
             )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        elif request.method in UNSAFE_METHODS and bearer(request) is None and foreign_site(request):
+            # A login cookie (or, in single-user mode, no credential at all) goes with any
+            # request the browser makes, so another site's page could act as the user;
+            # SameSite cookies alone leave out older browsers and sibling subdomains.
+            response = error_response(
+                403,
+                "forbidden",
+                "requests from another web site are refused",
+                "Use the OS1 web app itself, or an API token.",
+            )
+        else:
+            response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     @app.get("/healthz", tags=["server"])
     async def healthz() -> JSONResponse:
-        return JSONResponse(
-            {"ok": True, "single_user": server.single_user, "users_open": hub.cached_users}
-        )
+        # Nothing about who uses the server: this answers anyone.
+        return JSONResponse({"ok": True, "single_user": server.single_user})
 
     for router in (api.router, memory.router, ws.router, openai.router, voice.router):
         app.include_router(router)

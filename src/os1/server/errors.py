@@ -47,6 +47,10 @@ class TooManyAttempts(OS1Error):
     code = "too_many_attempts"
     default_hint = "Wait a few minutes before trying again."
 
+    def __init__(self, message: str, hint: str | None = None, *, retry_after: int = 0) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
 
 class Busy(OS1Error):
     code = "busy"
@@ -117,7 +121,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OS1Error)
     async def os1_error(request: Request, exc: OS1Error) -> JSONResponse:
-        return error_response(status_for(exc), exc.code, exc.message, exc.hint)
+        response = error_response(status_for(exc), exc.code, exc.message, exc.hint)
+        if isinstance(exc, TooManyAttempts) and exc.retry_after > 0:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

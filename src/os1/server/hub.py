@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from os1.config import Settings, read_config_file
-from os1.errors import ConfigError
 from os1.events import Event
 from os1.memory import LongTermMemory
 from os1.memory.embedders import Embedder, get_embedder
@@ -28,6 +25,7 @@ from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
 from os1.server.errors import TooLarge
+from os1.server.options import ServerOptions
 from os1.server.threads import LoopModel, TurnThreads
 from os1.server.users import LOCAL_USER
 from os1.skills import SkillContext, Skills
@@ -39,33 +37,6 @@ T = TypeVar("T")
 # Skill sections that hold one person's accounts (mail passwords, calendars, folders): other
 # users never get the admin's; each has their own in <home>/users/<id>/config.toml.
 PERSONAL_SECTIONS = ("mail", "calendar", "notes", "letters")
-
-
-class ServerOptions(BaseModel):
-    """The `[server]` section of config.toml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    single_user: bool = Field(True, description="No login on a loopback address")
-    cache_users: int = Field(256, ge=1, description="Users whose companion stays open")
-    turn_threads: int = Field(8, ge=0, le=256, description="Worker event loops for turns")
-    max_message_chars: int = Field(32_000, ge=1)
-    max_upload_bytes: int = Field(25 * 2**20, ge=1024)
-    consolidate_after: float = Field(2.0, ge=0, description="Seconds after a turn")
-    secure_cookies: bool = Field(False, description="Send the login cookie over HTTPS only")
-    sqlite_cache_kib: int = Field(512, ge=64, description="Page cache per user connection")
-    scheduler: bool = Field(
-        True, description="Fire reminders and proactive messages from this server"
-    )
-
-    @classmethod
-    def of(cls, settings: Settings) -> ServerOptions:
-        try:
-            return cls(**settings.server)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"bad setting 'server.{where}': {first['msg']}") from None
 
 
 @dataclass

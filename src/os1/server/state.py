@@ -11,17 +11,12 @@ from pydantic import Field
 from starlette.requests import HTTPConnection
 
 from os1.server.hub import Hub
+from os1.server.throttle import LoginThrottle
 from os1.server.users import Users
 
 # SQLite integers are 64-bit: larger ids are refused as invalid, never reach a query.
 MAX_ID = 2**63 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-
-
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 class AudioCache:
@@ -44,45 +39,21 @@ class AudioCache:
         return found[2]
 
 
-class LoginThrottle:
-    """Slows password guessing: after `limit` failures for a name within `window` seconds,
-    that name is refused until the window has passed (a right password included)."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, username: str) -> list[float]:
-        cutoff = time.monotonic() - self.window
-        recent = [t for t in self._failures.get(username.lower(), []) if t > cutoff]
-        if recent:
-            self._failures[username.lower()] = recent
-        else:
-            self._failures.pop(username.lower(), None)
-        return recent
-
-    def blocked(self, username: str) -> bool:
-        return len(self._recent(username)) >= self.limit
-
-    def failed(self, username: str) -> None:
-        self._recent(username)
-        self._failures.setdefault(username.lower(), []).append(time.monotonic())
-        if len(self._failures) > 100_000:  # a flood of made-up names: forget the oldest
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username.lower(), None)
-
-
 @dataclass
 class Server:
     hub: Hub
     users: Users
-    single_user: bool
+    logins: LoginThrottle
+    # `[server] single_user` is on and the server listens on a loopback address only.
+    single_user_allowed: bool
     audio: AudioCache = field(default_factory=AudioCache)
-    logins: LoginThrottle = field(default_factory=LoginThrottle)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def single_user(self) -> bool:
+        """No login: allowed, and nobody has an account yet. Decided per request, so the
+        first `os1 users add` turns login on at once, even while the server runs."""
+        return self.single_user_allowed and not self.users.has_accounts()
 
 
 def server_of(conn: HTTPConnection) -> Server:

@@ -47,6 +47,18 @@ MIGRATIONS = [
     );
     CREATE INDEX server_sessions_user ON server_sessions (user_id);
     """,
+    # Login attempts (os1.server.throttle): in the database so a restart does not forgive
+    # them and worker processes share them. `last_failure` is Unix time.
+    """
+    CREATE TABLE server_login_failures (
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_failure REAL NOT NULL,
+        PRIMARY KEY (scope, subject)
+    );
+    CREATE INDEX server_login_failures_age ON server_login_failures (last_failure);
+    """,
 ]
 
 LOCAL_USER = "local"  # the user id the CLI writes as: single-user mode serves the same data
@@ -93,6 +105,11 @@ class Users:
         # Verifying against this when the name is unknown costs the same time as a real check,
         # so a login's timing does not tell which usernames exist.
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+        # Whether any account exists, asked on every request in single-user mode: cached,
+        # and asked again after our own changes or a commit by another connection (another
+        # process's `os1 users add` included), which SQLite's data_version reports cheaply.
+        self._any: bool | None = None
+        self._seen_version: int | None = None
 
     # -- accounts -----------------------------------------------------------------------
 
@@ -126,7 +143,16 @@ class Users:
                 "VALUES (?, ?, ?, ?)",
                 (chosen, username, hashed, stamp),
             )
+        self._any = None  # our own commits do not change data_version
         return User(chosen, username, stamp)
+
+    def has_accounts(self) -> bool:
+        """Whether at least one account exists."""
+        version = int(self.store.query("PRAGMA data_version")[0][0])
+        if self._any is None or version != self._seen_version:
+            self._seen_version = version
+            self._any = bool(self.store.query("SELECT EXISTS (SELECT 1 FROM server_users)")[0][0])
+        return self._any
 
     def list_users(self) -> list[User]:
         rows = self.store.query(
@@ -155,6 +181,7 @@ class Users:
         user = self.get(username)
         with self.store.transaction() as db:
             db.execute("DELETE FROM server_users WHERE user_id = ?", (user.id,))
+        self._any = None
         return user
 
     def set_password(self, username: str, password: str) -> None:

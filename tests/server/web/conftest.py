@@ -125,10 +125,11 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-def run_server(home: Path, settings: Settings) -> Iterator[RunningServer]:
-    """Serve the real app on 127.0.0.1 in a thread until the generator is closed."""
+def run_server(home: Path, settings: Settings, *, account: bool = True) -> Iterator[RunningServer]:
+    """Serve the real app on 127.0.0.1 in a thread until the generator is closed; with
+    `account`, the test user can log in (and single-user mode is off)."""
     app = create_app(home, settings, host="127.0.0.1", skills=Skills([postcards]))
-    user = app.state.os1.users.add(USERNAME, PASSWORD)
+    user_id = app.state.os1.users.add(USERNAME, PASSWORD).id if account else "local"
     sock = _free_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
@@ -141,7 +142,7 @@ def run_server(home: Path, settings: Settings) -> Iterator[RunningServer]:
             raise RuntimeError("the OS1 server did not start")
         time.sleep(0.02)
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", home, user.id, app)
+        yield RunningServer(f"http://127.0.0.1:{port}", home, user_id, app)
     finally:
         server.should_exit = True
         thread.join(timeout=15)
@@ -155,9 +156,15 @@ def server_settings() -> Settings:
 
 
 @pytest.fixture
-def server(home: Path, server_settings: Settings) -> Iterator[RunningServer]:
+def server_account() -> bool:
+    """Override to serve with no account (single-user mode)."""
+    return True
+
+
+@pytest.fixture
+def server(home: Path, server_settings: Settings, server_account: bool) -> Iterator[RunningServer]:
     SENT_POSTCARDS.clear()
-    yield from run_server(home, server_settings)
+    yield from run_server(home, server_settings, account=server_account)
 
 
 # ---------- the browser ----------
@@ -200,11 +207,19 @@ def open_page(browser: Browser, server: RunningServer, viewport: dict[str, int])
     page.set_default_timeout(20_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # What the Content-Security-Policy blocks fails silently in the page: only the console
+    # tells, so a policy too strict for the app fails the test that meets it.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield page
     finally:
         context.close()
-    assert not errors, f"script errors in the page: {errors}"
+    assert not errors, f"script errors or blocked content in the page: {errors}"
 
 
 @pytest.fixture

@@ -58,6 +58,10 @@ class TestSingleUser:
     def server_settings(self) -> Settings:
         return web_settings(server={"single_user": True})
 
+    @pytest.fixture
+    def server_account(self) -> bool:
+        return False  # an account would turn login on
+
     def test_no_login_is_asked_and_there_is_nothing_to_sign_out_of(self, page: Page) -> None:
         page.goto("/")
         message = page.get_by_label("Message", exact=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
@@ -18,7 +19,9 @@ from os1.mind.persona import Identity, default_persona_text
 from os1.server.auth import COOKIE, CallerDep
 from os1.server.errors import AuthRequired, BadRequest, TooManyAttempts
 from os1.server.hub import UserRuntime
+from os1.server.security import is_https
 from os1.server.state import MAX_ID, RowId, server_of
+from os1.server.throttle import address_key
 from os1.server.users import SESSION_TTL
 
 router = APIRouter()
@@ -63,15 +66,24 @@ class MeOut(UserOut):
 
 @router.post("/api/login", response_model=LoginOut, tags=["account"])
 async def login(body: LoginBody, request: Request) -> JSONResponse:
-    """Log in with a password; sets the `os1_session` cookie (HttpOnly, SameSite=Strict)."""
+    """Log in with a password; sets the `os1_session` cookie (HttpOnly, SameSite=Strict,
+    Secure over HTTPS). Repeated failures are answered 429 with Retry-After."""
     server = server_of(request)
-    if server.logins.blocked(body.username):
-        raise TooManyAttempts(f"too many failed logins for {body.username!r}")
+    # Behind a proxy, uvicorn puts the client's own address here when it trusts the proxy
+    # (--forwarded-allow-ips, 127.0.0.1 by default).
+    address = address_key(request.client.host if request.client else None)
+    wait = await asyncio.to_thread(server.logins.attempt, body.username, address)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise TooManyAttempts(
+            "too many failed logins",
+            hint=f"Wait {seconds} seconds, then try again.",
+            retry_after=seconds,
+        )
     user = await asyncio.to_thread(server.users.verify, body.username, body.password)
     if user is None:
-        server.logins.failed(body.username)
         raise AuthRequired("wrong username or password", hint="Check both and try again.")
-    server.logins.succeeded(body.username)
+    await asyncio.to_thread(server.logins.succeeded, body.username, address)
     secret = await asyncio.to_thread(server.users.start_session, user)
     response = JSONResponse({"user": user.public()})
     response.set_cookie(
@@ -80,7 +92,7 @@ async def login(body: LoginBody, request: Request) -> JSONResponse:
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="strict",
-        secure=server.hub.options.secure_cookies,
+        secure=server.hub.options.secure_cookies or is_https(request),
         path="/",
     )
     return response
@@ -93,7 +105,13 @@ async def logout(request: Request) -> JSONResponse:
     if secret:
         await asyncio.to_thread(server_of(request).users.end_session, secret)
     response = JSONResponse({"ok": True})
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(
+        COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=server_of(request).hub.options.secure_cookies or is_https(request),
+    )
     return response
 
 
