@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.interfaces.test_cli import ONBOARDING_ANSWERS, os1
+from tests.helpers import ONBOARDING_ANSWERS, os1
 
 ADD_LUNCH = "add lunch with Amy on Friday at 1pm"
 

@@ -1,20 +1,24 @@
-"""`os1 actions`: see the side effects waiting for confirmation, and confirm or decline one."""
+"""`os1 actions`: see the side effects waiting for confirmation, and confirm or decline them."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import click
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from os1.events import ToolResult, TurnError
 from os1.interfaces.app import App
 from os1.interfaces.render import render_turn
+from os1.skills.runner import expire_pending, pending_ttl
+from os1.storage.base import ToolCallRecord
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+
+# Longest summary shown in a list line: `os1 actions show ID` has the whole of it.
+LINE_CHARS = 100
 
 
 @click.group()
@@ -22,24 +26,46 @@ def actions() -> None:
     """Actions OS1 proposed (sending, deleting, changing a calendar) and their outcome."""
 
 
+def _line(record: ToolCallRecord) -> str:
+    """One line per action: id, status, when, what (shortened)."""
+    what = " ".join(record.summary.split())
+    if len(what) > LINE_CHARS:
+        what = what[: LINE_CHARS - 1] + "…"
+    when = record.created_at[:16].replace("T", " ")
+    return f"{record.id}  {record.status:<8}  {when}  {what}"
+
+
 @actions.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Show decided actions too.")
 @click.pass_context
 def actions_list(ctx: click.Context, show_all: bool) -> None:
-    """List actions waiting for your confirmation (or all of them)."""
+    """List actions waiting for your confirmation (or all of them), one line each."""
     app: App = ctx.ensure_object(App)
+    expire_pending(app.store, pending_ttl(app.settings))
     records = app.store.tool_calls(status=None if show_all else "pending")
     if not records:
         out.print("nothing is waiting for your confirmation" if not show_all else "no actions")
         return
-    table = Table("id", "status", "what", "asked at")
-    for r in records:
-        table.add_row(r.id, r.status, escape(r.summary), r.created_at[:19])
-    out.print(table)
+    for record in records:
+        out.print(_line(record), markup=False, soft_wrap=True)
 
 
-def _decide(ctx: click.Context, call_id: str, approve: bool) -> None:
+@actions.command("show")
+@click.argument("call_id")
+@click.pass_context
+def actions_show(ctx: click.Context, call_id: str) -> None:
+    """Show one action in full: exactly what would be done, and its outcome."""
     app: App = ctx.ensure_object(App)
+    expire_pending(app.store, pending_ttl(app.settings))
+    record = app.store.get_tool_call(call_id)
+    out.print(f"{record.id}  {record.status}  {record.created_at[:19]}", markup=False)
+    out.print(record.summary, markup=False, soft_wrap=True)
+    if record.output:
+        out.print(f"\n{record.output}", markup=False, soft_wrap=True)
+
+
+def _decide(app: App, call_id: str, approve: bool, *, quiet: bool = False) -> int:
+    """Confirm or decline one action; the exit code it deserves."""
     companion = app.companion()
     outcome: list[ToolResult] = []
 
@@ -50,14 +76,18 @@ def _decide(ctx: click.Context, call_id: str, approve: bool) -> None:
                     outcome.append(event)
                 yield event
 
+        if quiet:
+            errors = [e async for e in watched() if isinstance(e, TurnError)]
+            return errors[-1] if errors else None
         final = await render_turn(watched(), out, err)
         return final if isinstance(final, TurnError) else None
 
     error = asyncio.run(run())
     if error is not None:
-        ctx.exit(7 if error.code == "not_found" else 2)
-    if outcome and outcome[0].status == "failed":
-        ctx.exit(1)  # confirmed, but the action itself failed: say so to scripts too
+        return 7 if error.code == "not_found" else 2
+    if outcome and outcome[0].status in ("failed", "expired"):
+        return 1  # it did not happen: say so to scripts too
+    return 0
 
 
 @actions.command("confirm")
@@ -65,12 +95,30 @@ def _decide(ctx: click.Context, call_id: str, approve: bool) -> None:
 @click.pass_context
 def actions_confirm(ctx: click.Context, call_id: str) -> None:
     """Confirm one pending action by its id: only then does it run, once."""
-    _decide(ctx, call_id, True)
+    ctx.exit(_decide(ctx.ensure_object(App), call_id, True))
 
 
 @actions.command("decline")
-@click.argument("call_id")
+@click.argument("call_id", required=False)
+@click.option("--all", "decline_all", is_flag=True, help="Decline every pending action.")
 @click.pass_context
-def actions_decline(ctx: click.Context, call_id: str) -> None:
-    """Decline one pending action: it never runs."""
-    _decide(ctx, call_id, False)
+def actions_decline(ctx: click.Context, call_id: str | None, decline_all: bool) -> None:
+    """Decline one pending action (or --all of them): it never runs."""
+    app: App = ctx.ensure_object(App)
+    if decline_all == bool(call_id):
+        raise click.UsageError("give one action id, or --all (not both)")
+    if call_id:
+        ctx.exit(_decide(app, call_id, False))
+    expire_pending(app.store, pending_ttl(app.settings))
+    waiting = app.store.tool_calls(status="pending")
+    if not waiting:
+        out.print("nothing is waiting for your confirmation")
+        return
+    declined = 0
+    for record in waiting:
+        if _decide(app, record.id, False, quiet=True) == 0:
+            declined += 1
+            out.print(_line(dataclasses.replace(record, status="declined")), markup=False)
+    out.print(f"Declined {declined} pending action(s); nothing was done.")
+    if declined < len(waiting):
+        ctx.exit(2)  # decided elsewhere in the meantime

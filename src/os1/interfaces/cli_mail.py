@@ -24,6 +24,7 @@ from os1.skills.mail.tools import (
     prepare,
     read_mail,
     send_now,
+    send_warning,
 )
 
 
@@ -112,19 +113,33 @@ def read(ctx: click.Context, which: str, sender: str, account_name: str) -> None
 
 
 @mail.command("draft")
-@click.argument("which", default="")
+@click.argument("words", nargs=-1)
 @click.option("--to", "to", default="", help="Answer the newest mail from this name or address.")
-@click.option("--say", "say", required=True, help="What the reply should say, in your words.")
+@click.option("--say", "say", default="", help="What the reply should say, in your words.")
 @click.option("--account", "account_name", default="")
 @click.pass_context
-def draft(ctx: click.Context, which: str, to: str, say: str, account_name: str) -> None:
-    """Draft a reply in your voice (nothing is sent: see `os1 mail send`)."""
+def draft(ctx: click.Context, words: tuple[str, ...], to: str, say: str, account_name: str) -> None:
+    """Draft a reply in your voice: `os1 mail draft N "text"` answers mail N of the last
+    triage (or `--to Amy --say "text"`); nothing is sent: see `os1 mail send`."""
+    which, said = _which_and_text(words)
+    if said and say:
+        raise click.UsageError('say what the reply should say once: as "text" or with --say')
+    say = say or said
+    if not say.strip():
+        raise click.UsageError('what should the reply say? e.g. os1 mail draft 1 "yes, I\'m in"')
     output = asyncio.run(
         draft_reply.func(_skill_context(ctx, model=True), say, to, which, account_name)
     )
     # The chat's "say send it" line doesn't apply here: the command to send it does.
     click.echo("\n".join(output.text.splitlines()[:-1]).rstrip())
     click.echo(f"\nSend it with: os1 mail send {output.data['draft']}")
+
+
+def _which_and_text(words: tuple[str, ...]) -> tuple[str, str]:
+    """`N "text"`, `"text"` or `N`: a leading number is the mail, the rest is the reply."""
+    if words and words[0].strip().lstrip("#").isdigit():
+        return words[0].strip(), " ".join(words[1:]).strip()
+    return "", " ".join(words).strip()
 
 
 @mail.command("send")
@@ -143,6 +158,11 @@ def send(ctx: click.Context, draft_id: int) -> None:
     click.echo(f"From: {preview['From']}\nTo: {found.to}\nSubject: {found.subject}\n")
     click.echo(found.body)
     click.echo("")
+    warning = send_warning(
+        skill_ctx, {"to": found.to, "account_name": found.account, "draft_id": found.id}
+    )
+    if warning:
+        click.echo(f"Warning: {warning}.\n")
     if not _confirm("Send this mail?"):
         click.echo("Cancelled; nothing was sent.")
         ctx.exit(1)
@@ -154,7 +174,7 @@ def _move(ctx: click.Context, which: str, sender: str, verb: str) -> None:
     found = find_mail(skill_ctx, which, sender)
     ref = MailRef.of(found.mail)
     target = found.account.archive_folder if verb == "archive" else found.account.trash_folder
-    click.echo(f"From: {ref.sender} <{ref.address}>\nSubject: {ref.subject}")
+    click.echo(f"From: {ref.shown}\nSubject: {ref.subject}")
     if not _confirm(f"Move this mail to {target}?"):
         click.echo("Cancelled; nothing was moved.")
         ctx.exit(1)

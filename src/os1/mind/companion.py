@@ -426,6 +426,7 @@ async def _nothing() -> AsyncGenerator[str, None]:
     return
     yield  # an empty async generator
 
+
 # Policy checks read the start and the end of a message: enough for anything a person types,
 # and bounded for a pasted book (the detector's cost grows with the text).
 POLICY_SCAN_CHARS = 4000

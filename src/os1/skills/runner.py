@@ -4,23 +4,28 @@ A call without side effects runs at once. A call with side effects is stored as 
 announced with a `ConfirmationRequired` event; it runs only when `decide(call_id, True)` is
 called for that exact id, and a stored status change (pending → running) makes it run at most
 once, whichever interface confirms. Every call and its outcome is kept in the conversation.
+
+A confirmation is for the moment it was asked: after `pending_action_ttl_hours` a pending call
+expires and can only be asked for again, so old proposals don't pile up waiting for a "yes".
+Text a tool marks untrusted is cleaned (`clean_untrusted`) before anyone sees it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from os1.config import Settings
 from os1.errors import OS1Error
 from os1.events import ConfirmationRequired, Event, ToolCall, ToolResult
 from os1.skills import Skills
 from os1.skills.base import PlannedCall, SkillContext, ToolError, ToolOutput
-from os1.storage.base import ToolCallRecord
+from os1.skills.untrusted import clean_untrusted
+from os1.storage.base import Store, ToolCallRecord
 
-# A confirmation is for the moment it was asked: after this long, asking again is safer.
-PENDING_TTL = timedelta(hours=24)
 # How much of a tool's output is kept in the conversation record.
 RECORD_CHARS = 20_000
 
@@ -57,6 +62,12 @@ class ToolRunner:
             )
             return
         summary = tool.summary(arguments)
+        if tool.side_effect and tool.warn is not None:
+            warning = tool.warn(self.ctx, arguments)
+            if warning:
+                summary += f"\n\nWarning: {_sentence(warning)}"
+        if tool.side_effect:
+            expire_pending(store, pending_ttl(self.ctx.settings))
         record = ToolCallRecord(
             id=call_id,
             conversation_id=conversation_id,
@@ -84,14 +95,21 @@ class ToolRunner:
         """Confirm or decline one pending call; raises NotFound for another user's id."""
         store = self.ctx.store
         record = store.get_tool_call(call_id)
+        if record.status == "expired":
+            raise ToolError(
+                "that action has expired and can't be confirmed any more",
+                hint="Ask for it again if you still want it.",
+            )
         if record.status != "pending":
             raise ToolError(
                 f"that action is already {record.status}",
                 hint="Only a pending action can be confirmed or declined, and only once.",
             )
-        if _age(record.created_at) > PENDING_TTL:
-            store.claim_tool_call(call_id, "pending", "expired")
-            return self._finish(record, "expired", "That request has expired; ask me again.")
+        ttl = pending_ttl(self.ctx.settings)
+        if _age(record.created_at) > ttl:
+            if not store.claim_tool_call(call_id, "pending", "expired"):
+                raise ToolError("that action was already decided")
+            return self._finish(record, "expired", expired_text(ttl))
         if not approve:
             if not store.claim_tool_call(call_id, "pending", "declined"):
                 raise ToolError("that action was already decided")
@@ -108,6 +126,8 @@ class ToolRunner:
             output = ToolOutput(text=_sentence(exc.message) + (f" {exc.hint}" if exc.hint else ""))
             self.outputs.append(output)
             return self._finish(record, "failed", output.text)
+        if output.untrusted:
+            output = dataclasses.replace(output, text=clean_untrusted(output.text))
         self.outputs.append(output)
         return self._finish(record, "done", output.text, untrusted=output.untrusted)
 
@@ -137,6 +157,29 @@ class ToolRunner:
         )
 
 
+def pending_ttl(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.pending_action_ttl_hours)
+
+
+def expired_text(ttl: timedelta) -> str:
+    hours = ttl.total_seconds() / 3600
+    age = f"{hours:g} hour{'' if hours == 1 else 's'}"
+    return (
+        f"That action has expired: it was asked for more than {age} ago, so nothing was done. "
+        "Ask me again if you still want it."
+    )
+
+
+def expire_pending(store: Store, ttl: timedelta) -> list[ToolCallRecord]:
+    """Mark every pending call older than `ttl` expired; returns the ones it expired."""
+    expired = []
+    for record in store.tool_calls(status="pending"):
+        if _age(record.created_at) > ttl and store.claim_tool_call(record.id, "pending", "expired"):
+            store.finish_tool_call(record.id, "expired", expired_text(ttl))
+            expired.append(record)
+    return expired
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -161,4 +204,4 @@ def confirmation_prompt(summaries: list[str]) -> str:
     return f"Shall I do these? Please confirm each:\n{listed}"
 
 
-__all__ = ["PENDING_TTL", "ToolRunner", "confirmation_prompt"]
+__all__ = ["ToolRunner", "confirmation_prompt", "expire_pending", "pending_ttl"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import tomli_w
 
-from tests.interfaces.test_cli import os1
+from tests.helpers import os1
 from tests.skills.mail.conftest import (
     USER_ADDRESS,
     ImapAccount,
@@ -121,7 +121,7 @@ def test_triage_read_and_draft_from_the_command_line(
     triaged = os1(home, "mail", "triage")
     assert triaged.returncode == 0, triaged.stderr
     assert "2 mails: 1 important, 0 for later, 1 that can go." in triaged.stdout
-    assert "1. Amy Lee — “Dinner on Friday?” — " in triaged.stdout
+    assert "1. Amy Lee <amy@friends.example> — “Dinner on Friday?” — " in triaged.stdout
     read = os1(home, "mail", "read", "1")
     assert "Are you free for dinner on Friday?" in read.stdout
     drafted = os1(home, "mail", "draft", "--to", "Amy", "--say", "yes, I'd love to")
@@ -177,7 +177,7 @@ def test_delete_moves_to_the_trash_only_on_yes(
     assert piped.returncode == 8 and len(box) == 2
     code, shown = os1_on_a_terminal(home, "mail", "delete", "--from", "deals", answer="y")
     assert code == 0, shown
-    assert "Moved the mail from Shop to Trash." in shown
+    assert "Moved the mail from Shop <deals@shop.example> to Trash." in shown
     assert len(box) == 1
     assert len(box.get_folder("Trash")) == 1
 

@@ -41,7 +41,7 @@ def test_check_my_mail_sorts_the_imap_inbox_with_reasons(
     text = reply_of(say(mail_companion(store, imap_settings(imap, smtp), home), "check my mail"))
     assert "2 mails: 1 important, 0 for later, 1 that can go." in text
     important = text.split("Important:")[1].split("Can go:")[0]
-    assert "1. Jo Park — “Contract” — " in important
+    assert "1. Jo Park <jo@work.example> — “Contract” — " in important
     assert "asks you something" in important.lower()
     assert "Weekly Digest" in text.split("Can go:")[1]
     assert imap.snapshot() == before  # reading changes nothing, not even the seen flag
@@ -196,7 +196,7 @@ def test_a_wrong_password_is_a_clear_error_that_never_shows_the_password(
 def test_a_server_that_is_down_is_a_clear_error(
     store: SQLiteStore, imap: ImapAccount, home: Path
 ) -> None:
-    from tests.skills.mail.conftest import free_port
+    from tests.helpers import free_port
 
     down = ImapAccount(free_port(), imap.username, imap.password)
     text = reply_of(say(mail_companion(store, imap_settings(down, None), home), "check my mail"))

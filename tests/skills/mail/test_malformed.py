@@ -120,7 +120,7 @@ def test_a_huge_attachment_is_listed_not_downloaded(
     imap.deliver(msg.as_bytes())
     companion = mail_companion(store, imap_settings(imap, None), home)
     listing = reply_of(say(companion, "check my mail"))
-    assert "Ed — “The video”" in listing
+    assert "Ed <ed@x.example> — “The video”" in listing
     text = reply_of(say(companion, "read the mail from Ed"))
     assert "Here is the video of the party." in text
     assert "Attachments: party.mp4" in text

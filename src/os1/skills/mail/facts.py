@@ -1,7 +1,7 @@
 """Mail facts worth keeping (a friend's new address, phone or birthday), into memory with
 the mail as source. Conservative on purpose: a few fixed phrasings, values of a strict shape,
-and only from an address the user has written to themselves: a mail can't make OS1 remember
-what its writer wants it to."""
+and only from the verified address of someone the user has written to (exactly that address,
+no look-alike of it): a mail can't make OS1 remember what its writer wants it to."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from datetime import datetime
 from os1.memory import LongTermMemory
 from os1.memory.dates import find_time_ranges
 from os1.memory.store import NewMemory
+from os1.skills.mail.lookalike import Contacts
 from os1.skills.mail.parse import ParsedMail
-from os1.skills.mail.state import SenderStats
 
 SCAN_CHARS = 2000
 # Any year will do: a birthday is checked only for being a real day of a real month.
@@ -103,11 +103,9 @@ def _name(mail: ParsedMail) -> str:
     return mail.from_addr
 
 
-def remember_facts(
-    memory: LongTermMemory, mail: ParsedMail, stats: SenderStats | None
-) -> list[str]:
-    """Store what the mail says about its (trusted) writer; returns what was noted."""
-    if stats is None or stats.replied < 1 or not mail.from_addr:
+def remember_facts(memory: LongTermMemory, mail: ParsedMail, contacts: Contacts) -> list[str]:
+    """Store what the mail says about its (verified) writer; returns what was noted."""
+    if not contacts.verified(mail.from_addr) or contacts.about(mail):
         return []
     source = mail_source(mail)
     if memory.store.ids_with_source(source):

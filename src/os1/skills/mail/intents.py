@@ -268,8 +268,8 @@ def _listed(ctx: SkillContext, n: str) -> MailRef | None:
 def _latest_draft(ctx: SkillContext) -> Draft | None:
     rows = _read(
         ctx,
-        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at "
-        "FROM mail_drafts WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1",
+        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at, "
+        "warning FROM mail_drafts WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1",
         (),
     )
     return state._draft(rows[0]) if rows else None

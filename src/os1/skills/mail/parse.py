@@ -4,23 +4,39 @@ Broken MIME, unknown or wrong charsets and huge attachments become notes in `pro
 the original stays untouched in the mailbox, so nothing is lost. HTML is turned into the
 text a person would see: hidden text (a classic place for instructions aimed at a model)
 is dropped and counted.
+
+Every header and all text go through `clean_untrusted`. Addresses are parsed from the raw
+header before anything is decoded, and only an address written literally in the header
+counts: an encoded word ("=?utf-8?q?amy=40friends.example?=") is a display name, never an
+address, however it decodes.
 """
 
 from __future__ import annotations
 
 import codecs
 import email
+import email.errors
 import email.utils
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import decode_header, make_header
+from email.headerregistry import Address, HeaderRegistry
 from email.message import Message
 from html.parser import HTMLParser
+from typing import Any
+
+from os1.skills.untrusted import clean_untrusted, strip_invisible
 
 # Longest body text kept for reading and triage; the rest is cut with a note.
 MAX_BODY_CHARS = 100_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Longest address header parsed (the parser is quadratic on hostile input): a From line is
+# short, a To line of 2,000 characters already names some sixty people.
+MAX_SENDER_CHARS = 1_000
+MAX_RECIPIENTS_CHARS = 2_000
+# Longest text header decoded; far more than the 200 characters shown.
+MAX_HEADER_CHARS = 2_000
 
 
 @dataclass
@@ -33,6 +49,9 @@ class ParsedMail:
     references: list[str] = field(default_factory=list)
     from_name: str = ""
     from_addr: str = ""
+    # The address exactly as written (case kept): "exampIe.com" with a capital I is a
+    # look-alike that lower case hides, so look-alike checks read this one.
+    from_written: str = ""
     reply_to: str = ""
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
@@ -41,6 +60,7 @@ class ParsedMail:
     headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
     hidden_removed: int = 0
+    invisible_removed: int = 0
     attachments: list[tuple[str, str, int]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     size: int = 0
@@ -52,14 +72,58 @@ class ParsedMail:
         return self.from_name or self.from_addr or "(unknown sender)"
 
     @property
+    def shown_sender(self) -> str:
+        """The sender as shown everywhere: display name with the real address beside it."""
+        return named_address(self.from_name, self.from_addr)
+
+    @property
     def ref(self) -> str:
         return f"{self.account}:{self.folder}:{self.uid}"
 
 
 def one_line(text: str, limit: int = 120) -> str:
     """A header value safe to show on one line: no controls, no newlines, bounded."""
-    cleaned = " ".join(_CONTROL.sub("", text).split())
+    cleaned = " ".join(clean_untrusted(text).split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def named_address(name: str, address: str, limit: int = 60) -> str:
+    """`Amy Lee <amy@friends.example>`: a name is never shown without its address. A name
+    that itself looks like an address is quoted, so it can't pass for the real one."""
+    name = one_line(name, limit)
+    if not address:
+        return name or "(unknown sender)"
+    if not name or name.casefold() == address.casefold():
+        return address
+    try:
+        return str(Address(display_name=name, addr_spec=address))
+    except (ValueError, IndexError, TypeError, email.errors.HeaderParseError):
+        quoted = name.replace("\\", "").replace('"', "'")
+        return f'"{quoted}" <{address}>'
+
+
+def mailboxes(raw: str, limit: int = MAX_RECIPIENTS_CHARS) -> list[tuple[str, str]]:
+    """(display name, address as written) pairs of an address header, parsed before decoding.
+
+    `email.headerregistry` parses the raw header (RFC 5322) and decodes display names only;
+    an address it made out of an encoded word is not in the raw text and is refused, and
+    the header is then read by the old parser, which never decodes."""
+    if len(raw) > limit:  # cut after the last whole address that fits
+        raw = raw[: raw.rfind(",", 0, limit) + 1 or limit].rstrip(",")
+    if not raw.strip():
+        return []
+    literal = raw.casefold()
+    try:
+        header = _header_class("to")("to", raw)
+        found = [(a.display_name, a.addr_spec) for a in header.addresses]
+    except Exception:  # noqa: BLE001 — the parser has raised on odd headers before
+        found = []
+    if not found or any(not a or a.casefold() not in literal for _, a in found):
+        try:
+            found = [(decode_header_value(n), a) for n, a in email.utils.getaddresses([raw])]
+        except (RecursionError, ValueError, IndexError):  # "((((…" recurses once per bracket
+            found = []
+    return [(clean_untrusted(n).strip(), a.strip()) for n, a in found if a.strip("<> ")]
 
 
 def decode_header_value(raw: object) -> str:
@@ -79,6 +143,25 @@ def decode_header_value(raw: object) -> str:
         except (ValueError, email.errors.HeaderParseError):
             return value
         return "".join(parts)
+
+
+_REGISTRY = HeaderRegistry()  # what `email.policy.default` parses headers with
+
+
+@functools.cache
+def _header_class(name: str) -> Any:
+    """The registry's class for a header, made once (it builds a new class per lookup)."""
+    return _REGISTRY[name]
+
+
+def header_text(name: str, raw: str) -> str:
+    """An unstructured header (Subject, List-Id …) decoded the way `email.policy.default`
+    does it, falling back to a lenient decode."""
+    raw = raw[:MAX_HEADER_CHARS]
+    try:
+        return str(_header_class(name.lower())(name, raw))
+    except Exception:  # noqa: BLE001
+        return decode_header_value(raw)
 
 
 def parse_mail(raw: bytes, *, account: str = "", folder: str = "", uid: str = "") -> ParsedMail:
@@ -101,17 +184,43 @@ def parse_mail(raw: bytes, *, account: str = "", folder: str = "", uid: str = ""
     return mail
 
 
+def _raw_headers(msg: Message) -> dict[str, list[str]]:
+    """Every header as written, 8-bit bytes read as UTF-8 (RFC 6532), nothing decoded."""
+    found: dict[str, list[str]] = {}
+    for key, value in msg.raw_items():
+        text = str(value)
+        try:
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8", "replace")
+        found.setdefault(key.lower(), []).append(text)
+    return found
+
+
 def _read_headers(msg: Message, mail: ParsedMail) -> None:
-    mail.message_id = one_line(decode_header_value(msg.get("Message-ID")), 300)
-    mail.in_reply_to = one_line(decode_header_value(msg.get("In-Reply-To")), 300)
-    mail.references = decode_header_value(msg.get("References")).split()[:50]
-    mail.subject = one_line(decode_header_value(msg.get("Subject")), 200)
-    name, addr = _first_address(decode_header_value(msg.get("From")))
-    mail.from_name, mail.from_addr = one_line(name, 80), addr
-    mail.reply_to = _first_address(decode_header_value(msg.get("Reply-To")))[1]
-    mail.to = _addresses([decode_header_value(v) for v in msg.get_all("To", [])])
-    mail.cc = _addresses([decode_header_value(v) for v in msg.get_all("Cc", [])])
-    raw_date = decode_header_value(msg.get("Date"))
+    raw = _raw_headers(msg)
+
+    def first(name: str) -> str:
+        return raw.get(name, [""])[0]
+
+    mail.message_id = one_line(first("message-id"), 300)
+    mail.in_reply_to = one_line(first("in-reply-to"), 300)
+    mail.references = clean_untrusted(first("references")).split()[:50]
+    mail.subject = one_line(header_text("subject", first("subject")), 200)
+    senders = [m for value in raw.get("from", [])[:1] for m in mailboxes(value, MAX_SENDER_CHARS)]
+    # An unquoted comma in a display name splits it: the real address is the one with an @.
+    senders.sort(key=lambda na: "@" not in na[1])
+    if senders:
+        mail.from_name, mail.from_written = one_line(senders[0][0], 80), senders[0][1]
+        mail.from_addr = mail.from_written.lower()
+    if len({a.lower() for _, a in senders if "@" in a}) > 1:
+        mail.problems.append("the mail names more than one sender; showing the first")
+    replies = [a.lower() for _, a in mailboxes(first("reply-to"), MAX_SENDER_CHARS)]
+    mail.reply_to = next((a for a in replies if "@" in a), replies[0] if replies else "")
+    # The first two of each: a third To line adds nothing but parsing time.
+    mail.to = [a.lower() for value in raw.get("to", [])[:2] for _, a in mailboxes(value)][:200]
+    mail.cc = [a.lower() for value in raw.get("cc", [])[:2] for _, a in mailboxes(value)][:200]
+    raw_date = first("date")
     if raw_date:
         try:
             mail.date = email.utils.parsedate_to_datetime(raw_date)
@@ -127,22 +236,9 @@ def _read_headers(msg: Message, mail: ParsedMail) -> None:
         "Importance",
         "X-Priority",
     ):
-        value = msg.get(key)
-        if value is not None:
-            mail.headers[key.lower()] = one_line(decode_header_value(value), 200)
-
-
-def _first_address(value: str) -> tuple[str, str]:
-    found = email.utils.getaddresses([value]) if value else []
-    # An unquoted comma in a display name splits it: the real address is the one with an @.
-    for name, addr in sorted(found, key=lambda na: "@" not in na[1]):
-        if addr:
-            return name.strip(), addr.strip().lower()
-    return "", ""
-
-
-def _addresses(values: list[str]) -> list[str]:
-    return [a.strip().lower() for _, a in email.utils.getaddresses(values) if a][:200]
+        values = raw.get(key.lower())
+        if values:
+            mail.headers[key.lower()] = one_line(header_text(key, values[0]), 200)
 
 
 def _read_body(msg: Message, mail: ParsedMail) -> None:
@@ -178,7 +274,10 @@ def _read_body(msg: Message, mail: ParsedMail) -> None:
         mail.hidden_removed = converter.hidden_chunks
     else:
         text = ""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    visible = strip_invisible(text)
+    mail.invisible_removed = len(text) - len(visible)
+    text = clean_untrusted(visible)
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS]
         mail.problems.append(f"the text was cut after {MAX_BODY_CHARS:,} characters")
@@ -221,13 +320,16 @@ _HIDDEN_STYLE = re.compile(
 
 
 class _TextOfHtml(HTMLParser):
-    """The text a reader sees in an HTML mail; hidden and non-visual parts are dropped."""
+    """The text a reader sees in an HTML mail; hidden and non-visual parts are dropped.
+    Images become "[image: alt]" (their address is never kept: a remote image is a tracker
+    or worse), and a link is its text followed by where it really goes."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.stack: list[tuple[str, bool]] = []
         self.hidden_chunks = 0
+        self.link: tuple[str, int] | None = None
 
     def _hidden(self) -> bool:
         return any(h for _, h in self.stack)
@@ -244,10 +346,19 @@ class _TextOfHtml(HTMLParser):
             self.parts.append("\n")
         if tag not in _VOID:
             self.stack.append((tag, hides))
-        if tag == "img" and values.get("alt") and not self._hidden():
-            self.parts.append(f"[image: {values['alt']}]")
+        if tag == "img" and not self._hidden():
+            alt = " ".join(values.get("alt", "").split())
+            self.parts.append(f"[image: {alt}]" if alt else "[image]")
+        if tag == "a" and values.get("href", "").strip() and not self._hidden():
+            self.link = (" ".join(values["href"].split()), len(self.parts))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.link is not None:
+            target, start = self.link
+            self.link = None
+            shown = " ".join("".join(self.parts[start:]).split())
+            if shown not in (target, target.removeprefix("mailto:")):
+                self.parts.append(f" [link: {target}]")
         if any(t == tag for t, _ in self.stack):
             while self.stack:
                 if self.stack.pop()[0] == tag:

@@ -7,7 +7,8 @@ import weakref
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from os1.skills.mail.parse import ParsedMail, one_line
+from os1.skills.mail.lookalike import Contact
+from os1.skills.mail.parse import ParsedMail, named_address, one_line
 from os1.storage.base import Store
 from os1.storage.sqlite import SQLiteStore, now
 
@@ -63,6 +64,8 @@ MIGRATIONS = [
     );
     CREATE INDEX mail_drafts_by_user ON mail_drafts(user_id, status, id);
     """,
+    # Why the recipient may not be who they look like, said again when sending.
+    "ALTER TABLE mail_drafts ADD COLUMN warning TEXT NOT NULL DEFAULT ''",
 ]
 
 Action = Literal["read", "replied", "archived", "deleted"]
@@ -102,6 +105,13 @@ class MailRef:
             subject=one_line(mail.subject or "(no subject)", 80),
         )
 
+    @property
+    def shown(self) -> str:
+        """The sender with its address, as every confirmation shows it."""
+        if not self.address or self.address in self.sender:
+            return self.sender
+        return named_address(self.sender, self.address)
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -114,6 +124,7 @@ class Draft:
     references: list[str]
     status: str
     created_at: str
+    warning: str = ""
 
 
 def record(store: Store, address: str, action: Action, name: str = "") -> None:
@@ -140,6 +151,16 @@ def sender_stats(store: Store) -> dict[str, SenderStats]:
         (store.user_id,),
     )
     return {r["address"]: SenderStats(*tuple(r)) for r in rows}
+
+
+def contacts(store: Store) -> list[Contact]:
+    """The people the user has written to: their addresses are the verified ones."""
+    rows = _sql(store).query(
+        "SELECT address, name FROM mail_senders WHERE user_id = ? AND replied > 0 "
+        "ORDER BY replied DESC, address",
+        (store.user_id,),
+    )
+    return [Contact(name=r["name"], address=r["address"]) for r in rows]
 
 
 def save_listing(store: Store, entries: list[tuple[MailRef, str]]) -> None:
@@ -219,13 +240,14 @@ def add_draft(
     body: str,
     in_reply_to: str = "",
     references: list[str] | None = None,
+    warning: str = "",
 ) -> Draft:
     with _sql(store).transaction() as db:
         cur = db.execute(
             "INSERT INTO mail_drafts (user_id, account, to_addr, subject, body, in_reply_to, "
-            "refs, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            "refs, created_at, warning) VALUES (?,?,?,?,?,?,?,?,?)",
             (store.user_id, account, to, subject, body, in_reply_to,
-             " ".join(references or []), now()),
+             " ".join(references or []), now(), warning),
         )  # fmt: skip
         draft_id = int(cur.lastrowid or 0)
     found = draft(store, draft_id)
@@ -235,8 +257,8 @@ def add_draft(
 
 def draft(store: Store, draft_id: int) -> Draft | None:
     rows = _sql(store).query(
-        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at "
-        "FROM mail_drafts WHERE user_id = ? AND id = ?",
+        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at, "
+        "warning FROM mail_drafts WHERE user_id = ? AND id = ?",
         (store.user_id, draft_id),
     )
     return _draft(rows[0]) if rows else None
@@ -244,8 +266,8 @@ def draft(store: Store, draft_id: int) -> Draft | None:
 
 def latest_draft(store: Store) -> Draft | None:
     rows = _sql(store).query(
-        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at "
-        "FROM mail_drafts WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1",
+        "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at, "
+        "warning FROM mail_drafts WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1",
         (store.user_id,),
     )
     return _draft(rows[0]) if rows else None
@@ -288,4 +310,5 @@ def _draft(row: Any) -> Draft:
     return Draft(
         id=int(r[0]), account=r[1], to=r[2], subject=r[3], body=r[4], in_reply_to=r[5],
         references=str(r[6]).split(), status=r[7], created_at=r[8],
+        warning=str(r[9]) if len(r) > 9 else "",
     )  # fmt: skip

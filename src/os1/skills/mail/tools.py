@@ -4,10 +4,9 @@ after the user confirms that exact call. Everything a mail says is returned as u
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from os1.memory.dates import find_time_ranges
 from os1.mind.persona import Identity
@@ -17,7 +16,8 @@ from os1.skills.mail.boxes import build_message, open_box, send_message
 from os1.skills.mail.config import MailAccount, account, mail_settings
 from os1.skills.mail.draft import can_polish, first_name, plain_draft, polish, reply_subject
 from os1.skills.mail.facts import remember_facts
-from os1.skills.mail.parse import ParsedMail, one_line
+from os1.skills.mail.lookalike import Contact, Contacts, recipients_warning
+from os1.skills.mail.parse import ParsedMail, mailboxes, named_address, one_line
 from os1.skills.mail.state import MailRef
 from os1.skills.mail.triage import CATEGORIES, Triage, Verdict, known_names_from_memory
 from os1.skills.mail.voice import Voice, learn_voice
@@ -34,6 +34,13 @@ def prepare(ctx: SkillContext) -> None:
     ctx.store.migrate_component("skill:mail", state.MIGRATIONS)
 
 
+def contacts_for(ctx: SkillContext, acct: MailAccount | None) -> Contacts:
+    """Whom a look-alike could pass for: people the user wrote to, and the user."""
+    own = {a.lower() for a in (acct.address, acct.username) if "@" in a} if acct else set()
+    name = acct.display_name if acct else ""
+    return Contacts.of(state.contacts(ctx.store), [Contact(name, a) for a in sorted(own)])
+
+
 def triage_for(ctx: SkillContext, acct: MailAccount) -> Triage:
     own = {a.lower() for a in (acct.address, acct.username) if "@" in a}
     known: set[str] = set()
@@ -46,13 +53,20 @@ def triage_for(ctx: SkillContext, acct: MailAccount) -> Triage:
         known = known_names_from_memory(r[0] for r in rows)
         me = (Identity.load(ctx.store).user_name or "").split(" ")[0].lower()
         known.discard(me)
-    return Triage(own=own, stats=state.sender_stats(ctx.store), known_names=known)
+    return Triage(
+        own=own,
+        stats=state.sender_stats(ctx.store),
+        known_names=known,
+        contacts=contacts_for(ctx, acct),
+    )
 
 
 def _line(n: int, mail: ParsedMail, verdict: Verdict) -> str:
     subject = one_line(mail.subject or "(no subject)", 70)
     flag = " [malformed]" if any("malformed" in p for p in mail.problems) else ""
-    return f"{n}. {one_line(mail.sender, 40)} — “{subject}”{flag} — {verdict.reason}"
+    line = f"{n}. {named_address(mail.from_name, mail.from_addr, 40)} — “{subject}”{flag} — "
+    line += verdict.reason
+    return line + (f"\n   Warning: the sender {verdict.warning}." if verdict.warning else "")
 
 
 @tool
@@ -83,7 +97,7 @@ def check_mail(
     counts = {c: sum(1 for _, v in judged if v.category == c) for c in CATEGORIES}
     data = [
         {"n": n, "ref": m.ref, "from": m.from_addr, "sender": m.sender, "subject": m.subject,
-         "category": v.category, "reason": v.reason, "score": v.score}
+         "category": v.category, "reason": v.reason, "score": v.score, "warning": v.warning}
         for n, (m, v) in enumerate(judged, start=1)
     ]  # fmt: skip
     if not judged:
@@ -183,8 +197,11 @@ def _thread_key(subject: str) -> str:
     return key.strip().lower() if re.match(r"^\s*(re|fwd?|aw|sv)\s*:", subject, re.I) or key else ""
 
 
-def render(mail: ParsedMail, limit: int = READ_CHARS) -> str:
-    lines = [f"From: {one_line(mail.sender, 60)} <{mail.from_addr}>"]
+def render(mail: ParsedMail, limit: int = READ_CHARS, contacts: Contacts | None = None) -> str:
+    lines = [f"From: {mail.shown_sender}"]
+    warning = contacts.about(mail) if contacts else None
+    if warning:
+        lines.insert(0, f"Warning: the sender {warning}.")
     if mail.reply_to and mail.reply_to != mail.from_addr:
         lines.append(f"Reply-To: {mail.reply_to} (not the sender's address)")
     if mail.to:
@@ -199,6 +216,8 @@ def render(mail: ParsedMail, limit: int = READ_CHARS) -> str:
     lines += ["", body or "(no text)"]
     if mail.hidden_removed:
         lines.append(f"\n[{mail.hidden_removed} hidden piece(s) of text not shown]")
+    if mail.invisible_removed:
+        lines.append(f"\n[{mail.invisible_removed} invisible character(s) removed]")
     if mail.problems:
         lines.append("\nNote: " + "; ".join(mail.problems) + ". Nothing was changed or lost.")
     return "\n".join(lines)
@@ -224,16 +243,17 @@ def read_mail(
     found = find_mail(ctx, which, sender, account_name)
     mail = found.mail
     earlier = _thread(found.account, mail)
+    contacts = contacts_for(ctx, found.account)
     state.set_focus(ctx.store, MailRef.of(mail))
     state.record(ctx.store, mail.from_addr, "read", mail.from_name)
     parts = []
     if earlier:
         parts.append(f"Thread of {len(earlier) + 1} mails; earlier ones first, shortened:")
-        parts += [render(m, 600) for m in earlier]
+        parts += [render(m, 600, contacts) for m in earlier]
         parts.append("Latest:")
-    parts.append(render(mail))
+    parts.append(render(mail, contacts=contacts))
     if ctx.memory is not None:
-        noted = remember_facts(ctx.memory, mail, state.sender_stats(ctx.store).get(mail.from_addr))
+        noted = remember_facts(ctx.memory, mail, contacts)
         if noted:
             parts.append("I noted: " + "; ".join(noted) + ".")
     return ToolOutput("\n\n".join(parts), data={"ref": mail.ref}, untrusted=True)
@@ -261,9 +281,12 @@ def summarize_mail(
     asks = [s for s in sentences if s.endswith("?")][:2]
     subject = one_line(mail.subject or "(no subject)", 80)
     lines = [
-        f"{one_line(mail.sender, 60)} wrote about “{subject}”.",
+        f"{mail.shown_sender} wrote about “{subject}”.",
         f"It begins: {gist}",
     ]
+    warning = contacts_for(ctx, found.account).about(mail)
+    if warning:
+        lines.insert(0, f"Warning: the sender {warning}.")
     if asks:
         lines.append("It asks: " + " ".join(asks)[:300])
     if mail.date:
@@ -302,13 +325,17 @@ async def draft_reply(
         better = await polish(ctx.model, body, instructions, mail, user_name)
         if better:
             body, polished = better, True
-    recipient = email.utils.formataddr((one_line(mail.from_name, 60), mail.from_addr))
+    recipient = named_address(mail.from_name, mail.from_addr)
+    contacts = await asyncio.to_thread(contacts_for, ctx, found.account)
+    warning = contacts.about(mail, outgoing=True)
     draft = await asyncio.to_thread(
         state.add_draft, ctx.store, found.account.name, recipient, reply_subject(mail.subject),
-        body, mail.message_id, mail.references,
+        body, mail.message_id, mail.references, warning or "",
     )  # fmt: skip
     await asyncio.to_thread(state.set_focus, ctx.store, MailRef.of(mail))
     lines = [f"Draft #{draft.id} to {recipient}, subject “{draft.subject}”:", "", body, ""]
+    if warning:
+        lines.append(f"Warning: the recipient {warning}.")
     if mail.reply_to and mail.reply_to != mail.from_addr:
         lines.append(
             f"Note: the mail asked for replies to go to {mail.reply_to}; I addressed it to the "
@@ -332,7 +359,7 @@ def _voice(acct: MailAccount) -> Voice:
 
 
 def _recipients(to: str) -> list[str]:
-    addresses = [a for _, a in email.utils.getaddresses([to]) if a]
+    addresses = [a for _, a in mailboxes(to)]
     if not addresses or any(not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a) for a in addresses):
         raise ToolError(f"{one_line(to, 80)!r} is not a mail address", hint="e.g. amy@example.org")
     return addresses
@@ -362,8 +389,8 @@ def send_now(
         if draft is not None:
             state.unmark_sent(ctx.store, draft.id)
         raise
-    for address in recipients:
-        state.record(ctx.store, address, "replied")
+    for name, address in mailboxes(to):  # the name too: a look-alike may borrow it
+        state.record(ctx.store, address, "replied", name)
     kept = ""
     try:
         with open_box(acct) as box:
@@ -373,9 +400,26 @@ def send_now(
     return f"Sent to {', '.join(recipients)}.{kept}"
 
 
+def send_warning(ctx: SkillContext, arguments: dict[str, Any]) -> str | None:
+    """Said with the confirmation when a recipient is a look-alike of a contact: the one
+    found when the draft was made (it saw the address as written), else checked now."""
+    to = str(arguments.get("to", ""))
+    draft_id = int(arguments.get("draft_id") or 0)
+    draft = state.draft(ctx.store, draft_id) if draft_id else None
+    if draft is not None and draft.to == to and draft.warning:
+        return f"the recipient {draft.warning}"
+    try:
+        acct: MailAccount | None = account(ctx.settings, arguments.get("account_name") or None)
+    except ToolError:
+        acct = None
+    found = recipients_warning(contacts_for(ctx, acct), mailboxes(to))
+    return f"the recipient {found}" if found else None
+
+
 @tool(
     side_effect=True,
     confirm="send this mail to {to}, subject “{subject}”:\n\n{body}\n\n(that is the whole mail)",
+    warn=send_warning,
 )
 def send_mail(
     ctx: SkillContext, to: str, subject: str, body: str, draft_id: int = 0, account_name: str = ""
@@ -405,7 +449,7 @@ def move_now(ctx: SkillContext, ref: MailRef, target: str, action: state.Action)
     current = state.focus(ctx.store)
     if current is not None and (current.account, current.uid) == (ref.account, ref.uid):
         state.clear_focus(ctx.store)
-    return f"Moved the mail from {ref.sender} to {target}."
+    return f"Moved the mail from {ref.shown} to {target}."
 
 
 def _ref(
@@ -499,7 +543,7 @@ def mail_in_focus(ctx: SkillContext) -> ToolOutput:
         return ToolOutput(
             "Which mail? Read one first, e.g. “read the mail from Amy” or “check my mail”."
         )
-    text = f"The mail in focus is from {ref.sender}: “{ref.subject}”."
+    text = f"The mail in focus is from {ref.shown}: “{ref.subject}”."
     return ToolOutput(text, untrusted=True)
 
 

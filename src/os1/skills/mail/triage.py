@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from os1.memory.dates import find_time_ranges
+from os1.skills.mail.lookalike import Contacts
 from os1.skills.mail.parse import ParsedMail
 from os1.skills.mail.state import SenderStats
 
@@ -72,6 +73,8 @@ class Verdict:
     reason: str
     score: float
     signals: tuple[str, ...] = field(default=())
+    # Why the sender is not who they look like (a look-alike of a contact), if they aren't.
+    warning: str = ""
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Triage:
     own: set[str]
     stats: dict[str, SenderStats] = field(default_factory=dict)
     known_names: set[str] = field(default_factory=set)
+    contacts: Contacts = field(default_factory=Contacts)
 
     def judge(self, mail: ParsedMail, now: datetime | None = None) -> Verdict:
         score = 0.0
@@ -105,7 +109,9 @@ class Triage:
         ).lower() not in ("", "no")
         alert = bool(_ALERT.search(subject) or _ALERT.search(start[:400]))
         stats = self.stats.get(mail.from_addr)
-        known = bool(stats and stats.replied) or self._known_name(mail.from_name)
+        warning = self.contacts.about(mail) or ""
+        # A look-alike borrows a known name: it must not borrow the trust that goes with it.
+        known = not warning and (bool(stats and stats.replied) or self._known_name(mail.from_name))
         direct = bool(self.own.intersection(mail.to))
         copied = bool(self.own.intersection(mail.cc))
 
@@ -150,6 +156,8 @@ class Triage:
                 add(1.0, "mentions a date in the next days")
             if _PROMO.search(subject):
                 add(-1.5, "reads like a promotion")
+        if warning:
+            add(-1.0, "pretends to be someone you know")
         if stats:
             learned = 2.0 * stats.replied + 0.5 * stats.read - stats.archived - 2.0 * stats.deleted
             learned = max(-LEARNED_CAP, min(LEARNED_CAP, learned))
@@ -162,7 +170,7 @@ class Triage:
             "important" if score >= IMPORTANT_AT else "later" if score >= LATER_AT else "can go"
         )
         return Verdict(category, _reason(category, signals), round(score, 2),
-                       tuple(w for _, w in signals))  # fmt: skip
+                       tuple(w for _, w in signals), warning)  # fmt: skip
 
     def _known_name(self, name: str) -> bool:
         first = name.strip().split(" ")[0].strip(",.\"'").lower() if name.strip() else ""
