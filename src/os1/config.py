@@ -28,6 +28,21 @@ from os1.errors import ConfigError
 CONFIG_FILE = "config.toml"
 DEFAULT_MODEL = "llamacpp:smollm2-135m"
 
+# Where people already run OpenAI-compatible servers (LocalAI shares llama-server's 8080).
+PROBE_SERVERS = {
+    "Ollama": "http://127.0.0.1:11434",
+    "llama-server": "http://127.0.0.1:8080",
+    "LM Studio": "http://127.0.0.1:1234",
+    "vLLM": "http://127.0.0.1:8000",
+}
+# Where other tools keep the GGUF files they downloaded.
+MODEL_DIRS = (
+    "~/.cache/huggingface/hub",
+    "~/.lmstudio/models",
+    "~/.cache/lm-studio/models",
+    "~/.cache/llama.cpp",
+)
+
 # Sections whose keys can be set one by one (`os1 config set server.single_user false`), each
 # checked by its own typed model, imported only then ("module:Class", so the CLI stays quick
 # and this module does not depend on the server).
@@ -54,6 +69,18 @@ class Settings(BaseSettings):
         "http://127.0.0.1:11434/v1", description="Base URL of an OpenAI-compatible server"
     )
     openai_api_key: SecretStr | None = Field(None, description="API key for that server")
+    hf_endpoint: str = Field(
+        default_factory=lambda: os.environ.get("HF_ENDPOINT", "https://huggingface.co"),
+        description="Hugging Face hub used by `os1 models pull` (HF_ENDPOINT is honoured too)",
+    )
+    probe_servers: dict[str, str] = Field(
+        default_factory=lambda: dict(PROBE_SERVERS),
+        description="Local model servers `os1 models` looks for: name -> base URL",
+    )
+    model_dirs: list[str] = Field(
+        default_factory=lambda: list(MODEL_DIRS),
+        description="Folders searched for GGUF files (the OS1 home's models/ always is)",
+    )
     timeout: float = Field(60.0, gt=0, description="Seconds to wait for the model server")
     connect_timeout: float = Field(5.0, gt=0, description="Seconds to wait for a connection")
     retries: int = Field(2, ge=0, le=10, description="Retries on connection errors")
@@ -78,7 +105,26 @@ class Settings(BaseSettings):
     tts: str = Field("piper", description="Text-to-speech engine")
     vad: str = Field("silero", description="Voice activity detector")
     voice_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate of the voice")
-    threads: int | None = Field(None, ge=1, description="CPU threads for the embedded model")
+    threads: int | None = Field(
+        None, ge=1, description="Old name of model_threads; when set, it wins"
+    )
+    model_threads: int = Field(
+        0,
+        ge=0,
+        description="CPU threads for the embedded model; 0 = auto (physical cores less one, "
+        "so a busy machine still has a core for everything else)",
+    )
+    model_take_turns: bool = Field(
+        True,
+        description="OS1 processes on this machine generate one at a time with the embedded "
+        "model (a lock file in the runtime dir), instead of fighting over the cores",
+    )
+    small_model_profile: bool | None = Field(
+        None,
+        description="Compact persona, short history, sentence-ended replies, checked for "
+        "role confusion, memory questions answered in code; None = auto (on for the embedded "
+        "model, off for models behind a server)",
+    )
     llama_disable_repack: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Turn off llama.cpp weight repacking (crashes on AMX CPUs); auto = when "

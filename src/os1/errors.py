@@ -53,6 +53,18 @@ class ModelStreamError(ModelError):
     default_hint = "The model server sent a reply OS1 could not read; try again or check its logs."
 
 
+class DownloadError(ModelError):
+    """A model download failed; what arrived stays in a .part file to resume from."""
+
+    code = "download_failed"
+    default_hint = "Run the same `os1 models pull` again: it resumes where it stopped."
+
+
+class ChecksumMismatch(DownloadError):
+    code = "checksum_mismatch"
+    default_hint = "The file arrived damaged or changed on the hub; nothing was installed."
+
+
 class EmptyMessage(OS1Error):
     exit_code = 2
     code = "empty_message"

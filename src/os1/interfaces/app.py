@@ -33,6 +33,11 @@ class App:
             self._settings = load_settings(self.home)
         return self._settings
 
+    def reload_settings(self) -> None:
+        """Read the settings again after they changed on disk (a model chosen during setup);
+        a model already created stays as it is."""
+        self._settings = None
+
     @property
     def store(self) -> SQLiteStore:
         if self._store is None:

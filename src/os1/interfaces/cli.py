@@ -16,7 +16,7 @@ from rich.table import Table
 
 from os1.config import CONFIG_FILE, Settings, set_config_value
 from os1.errors import OS1Error, exit_code_for
-from os1.events import ConfirmationRequired, TurnDone, TurnError, TurnStarted
+from os1.events import ConfirmationRequired, MemoryRecalled, TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
 from os1.interfaces.render import print_error, render_notification, render_turn
 from os1.mind import onboarding
@@ -24,7 +24,6 @@ from os1.mind import persona as keys
 from os1.mind.companion import Companion
 from os1.mind.outbox import notifier
 from os1.mind.persona import Identity, default_persona_text
-from os1.models import available_backends
 from os1.storage.base import StoredMessage
 
 out = Console(highlight=False)
@@ -40,6 +39,7 @@ LAZY_COMMANDS = {
     "listen": "os1.interfaces.cli_voice:listen",
     "mail": "os1.interfaces.cli_mail:mail",
     "memory": "os1.interfaces.cli_memory:memory",
+    "models": "os1.interfaces.cli_models:models",
     "notes": "os1.interfaces.cli_calendar:notes",
     "remind": "os1.interfaces.cli_reminders:remind",
     "reminders": "os1.interfaces.cli_reminders:reminders",
@@ -263,6 +263,8 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
     app.settings  # noqa: B018 — validate config before loading anything
     companion = app.companion()
     result: dict[str, Any] = {}
+    # The memories the reply used (recalled into the prompt, or quoted in a memory answer).
+    memories: list[dict[str, Any]] = []
 
     asks: list[ConfirmationRequired] = []
 
@@ -274,6 +276,8 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
                     result.update(event.model_dump(exclude={"type"}))
                 elif isinstance(event, ConfirmationRequired):
                     asks.append(event)
+                elif isinstance(event, MemoryRecalled):
+                    memories.extend(event.memories)
                 elif isinstance(event, TurnDone | TurnError):
                     final = event
             return final
@@ -288,6 +292,7 @@ def say(ctx: click.Context, text: str, as_json: bool, new: bool, conversation: i
         elif isinstance(final, TurnError):
             result["error"] = final.model_dump(exclude={"type"})
         result["pending"] = [a.model_dump(exclude={"type"}) for a in asks]
+        result["memories"] = memories
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
         # `say` never asks for input: a side effect waits until confirmed by its id.
@@ -315,6 +320,9 @@ def run_onboarding(app: App, prompt: Callable[[str], str] | None = None) -> Iden
         answers[question.key] = ask(">")
     identity, intro = onboarding.finish(app.store, answers)
     out.print(f"\n[bold magenta]{escape(identity.companion_name)}[/]: {escape(intro)}\n")
+    from os1.interfaces.cli_models import offer_better_model
+
+    offer_better_model(app, ask)
     return identity
 
 
@@ -455,31 +463,6 @@ def _conversation_table(app: App, limit: int = 50) -> None:
 
 
 # -- models and config ----------------------------------------------------------------------
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def models(ctx: click.Context, as_json: bool) -> None:
-    """List model backends and the models they offer."""
-    settings = app_of(ctx).settings
-    infos = []
-    for _name, backend in sorted(available_backends().items()):
-        infos.extend(backend(settings).list_models())
-    if as_json:
-        click.echo(
-            json.dumps(
-                [{**_asdict(i), "spec": i.spec, "current": i.spec == settings.model} for i in infos]
-            )
-        )
-        return
-    table = Table("model", "description", "status")
-    for info in infos:
-        current = " [green](current)[/]" if info.spec == settings.model else ""
-        status = "ready" if info.available else f"[yellow]unavailable[/] {escape(info.detail)}"
-        table.add_row(escape(info.spec) + current, escape(info.description), status)
-    out.print(table)
-    out.print("Switch with [bold]os1 config set model BACKEND:MODEL[/] or OS1_MODEL=…")
 
 
 @cli.group(invoke_without_command=True)
