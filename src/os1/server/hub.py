@@ -74,13 +74,14 @@ class Hub:
         self.db_path = home / DB_FILE
         self.model = model or create_model(settings)
         self.skills = skills if skills is not None else Skills()
-        self.threads = TurnThreads(self.options.turn_threads)
+        self._threads: TurnThreads | None = None
         # Bring the schema up to date once, before many users open connections at once.
         SQLiteStore(self.db_path, LOCAL_USER).close()
         self._embedder: Embedder | None = None
         self._loop_model: LoopModel | None = None
         self._cache: OrderedDict[str, UserRuntime] = OrderedDict()
         self._lock = threading.Lock()
+        self._threads_lock = threading.Lock()
         self._consolidating: dict[str, asyncio.Task[None]] = {}
         self._upkeep: set[asyncio.Task[None]] = set()
         self._consolidate_gate: asyncio.Semaphore | None = None
@@ -91,6 +92,15 @@ class Hub:
         """Called on the server's loop at start-up: the shared model lives there."""
         self._loop_model = LoopModel(self.model, loop)
         self._consolidate_gate = asyncio.Semaphore(1)
+
+    @property
+    def threads(self) -> TurnThreads:
+        """Worker threads, started on first use: an app whose lifespan never runs (a schema
+        check, a test) starts none, so it leaves no loops or threads behind."""
+        with self._threads_lock:
+            if self._threads is None:
+                self._threads = TurnThreads(self.options.turn_threads)
+            return self._threads
 
     @property
     def shared_model(self) -> ChatModel:
@@ -286,6 +296,8 @@ class Hub:
             runtime.retired = True
             if runtime.pins == 0:
                 runtime.close()
-        self.threads.close()
+        if self._threads is not None:
+            self._threads.close()
+            self._threads = None
         with contextlib.suppress(Exception):
             await self.model.aclose()
