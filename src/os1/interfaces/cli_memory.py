@@ -14,6 +14,7 @@ from rich.table import Table
 
 from os1.interfaces.app import App
 from os1.memory import LongTermMemory
+from os1.memory.forgetting import Forgotten, forget_everywhere, scrub
 from os1.memory.importers import parse_file
 from os1.memory.store import KINDS, NewMemory, dumps
 
@@ -156,7 +157,7 @@ def edit(ctx: click.Context, memory_id: int, text: str) -> None:
 
 @memory.command("forget")
 @click.argument("memory_ids", type=int, nargs=-1)
-@click.option("--about", help="Forget everything that mentions this.")
+@click.option("--about", help="Forget every copy of everything that mentions this.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context
 def forget(ctx: click.Context, memory_ids: tuple[int, ...], about: str | None, yes: bool) -> None:
@@ -172,9 +173,12 @@ def forget(ctx: click.Context, memory_ids: tuple[int, ...], about: str | None, y
             raise click.UsageError("forgetting cannot be undone: confirm with --yes")
         click.confirm(f"Forget {what} and everything derived from it?", abort=True)
     removed = mem.store.forget(memory_ids) if memory_ids else []
-    if about:
-        removed += mem.store.forget_about(about)
-    out.print(f"forgot {len(removed)} memories")
+    # --about reaches every copy: turns, titles, setup answers, reminders, tool calls.
+    done = forget_everywhere(mem.store, about) if about else Forgotten()
+    if removed and not done.total:
+        scrub(mem.store.db)  # no bytes of the forgotten rows left in the file or its log
+    done.memories += len(removed)
+    out.print(f"forgot {done.summary() or 'nothing'}")
 
 
 @memory.command("export")

@@ -65,6 +65,8 @@ class SQLiteStore(Store):
             # only a power cut can lose the last transactions, never corrupt the file.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            # What the user deletes is overwritten, not left in free space (forgetting).
+            self._db.execute("PRAGMA secure_delete=ON")
             if max_pages is not None:  # lets tests reproduce a full disk
                 self._db.execute(f"PRAGMA max_page_count={int(max_pages)}")
             self._migrate()
@@ -116,6 +118,16 @@ class SQLiteStore(Store):
             self._db.executescript(
                 f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;"
             )
+
+    def vacuum(self) -> None:
+        """Rewrite the file and empty the write-ahead log: no bytes of deleted rows remain
+        in os1.db or os1.db-wal (a reader elsewhere can keep the log from emptying)."""
+        with self._lock, self._writer:
+            try:
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
 
     @property
     def schema_version(self) -> int:
@@ -189,6 +201,23 @@ class SQLiteStore(Store):
             (self.user_id, limit),
         )
         return [self._conversation(r) for r in rows]
+
+    def rename_conversation(self, conversation_id: int, title: str | None) -> Conversation:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?",
+                (title, conversation_id, self.user_id),
+            )
+        return self.get_conversation(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self.get_conversation(conversation_id)
+        with self.transaction() as db:
+            # Messages and tool calls go with it (ON DELETE CASCADE).
+            db.execute(
+                "DELETE FROM conversations WHERE id = ? AND user_id = ?",
+                (conversation_id, self.user_id),
+            )
 
     # -- messages -----------------------------------------------------------------------
 

@@ -1,0 +1,83 @@
+"""The language layer: a message is parsed once into a typed `Analysis` (tokens with lemma,
+part of speech, dependency and entity; entities; noun chunks) that every part of OS1 can read
+instead of re-reading the raw text with its own regular expressions.
+
+`analyzer()` gives the process-wide default (spaCy, loaded lazily on first use); tests and
+plug-ins swap it with `use_analyzer()`. The registry is module-level because analyzers are not
+yet declared as entry points in pyproject.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from os1.language.analysis import Analysis, Analyzer, Entity, Span, Token
+
+__all__ = [
+    "Analysis",
+    "Analyzer",
+    "Entity",
+    "Span",
+    "Token",
+    "analyze",
+    "analyzer",
+    "register",
+    "use_analyzer",
+]
+
+_FACTORIES: dict[str, Callable[[], Analyzer]] = {}
+_current: Analyzer | None = None
+_lock = threading.Lock()
+DEFAULT = "spacy"
+
+
+def register(name: str, factory: Callable[[], Analyzer]) -> None:
+    """Make an analyzer available by name (the default one is registered the same way)."""
+    _FACTORIES[name] = factory
+
+
+def _spacy() -> Analyzer:
+    from os1.language.spacy_analyzer import SpacyAnalyzer
+
+    return SpacyAnalyzer()
+
+
+def _fake() -> Analyzer:
+    from os1.language.fake import FakeAnalyzer
+
+    return FakeAnalyzer()
+
+
+register("spacy", _spacy)
+register("fake", _fake)
+
+
+def analyzer(name: str | None = None) -> Analyzer:
+    """The analyzer in use (created once per process); by `name`, a new one of that kind."""
+    global _current
+    if name is not None:
+        return _FACTORIES[name]()
+    if _current is None:
+        with _lock:
+            if _current is None:
+                _current = _FACTORIES[DEFAULT]()
+    return _current
+
+
+def analyze(text: str) -> Analysis:
+    return analyzer().analyze(text)
+
+
+@contextmanager
+def use_analyzer(chosen: Analyzer) -> Iterator[Analyzer]:
+    """Swap the process-wide analyzer for the duration (tests, plug-ins)."""
+    global _current
+    with _lock:
+        previous, _current = _current, chosen
+    try:
+        yield chosen
+    finally:
+        with _lock:
+            _current = previous
