@@ -3,13 +3,22 @@ the same run, plus OS1's own per-turn overhead with the scripted model.
 
 Run: .venv/bin/python bench/turn_latency.py [--runs 7] [--max-tokens 48]
 Targets (issue 2): time-to-first-token and tokens/s ratio <= 1.05; overhead <= 10 ms median.
+
+Busy machine: .venv/bin/python bench/turn_latency.py --busy [--compare-old]
+The embedded model's first token and tokens/s idle, beside two CPU-bound processes, and beside
+a second OS1 process generating all the time, each as a ratio to idle. Targets: <= 2x idle
+beside two CPU hogs, <= 3x beside a second OS1. `--compare-old` runs the same modes with the
+old choice (one thread per logical CPU, no taking turns) for comparison (slow: minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date
@@ -59,17 +68,19 @@ async def os1_run(companion: Companion, model: LlamaCppModel) -> tuple[float, fl
     model._llm.reset()
     start = time.perf_counter()
     first = last = 0.0
-    n = 0
+    pieces: list[str] = []
     async for event in companion.turn(MESSAGE, new=True):
         now = time.perf_counter()
         if isinstance(event, TextDelta):
-            if n == 0:
+            if not pieces:
                 first = now
-            n += 1
+            pieces.append(event.text)
             last = now
         elif isinstance(event, TurnDone):
             pass
-    return first - start, (n - 1) / (last - first) if n > 1 else 0.0, n
+    # A piece may carry several tokens (they are handed over in batches): count tokens.
+    n = model.count_tokens("".join(pieces[1:]))
+    return first - start, n / (last - first) if last > first else 0.0, n + 1
 
 
 async def embedded(runs: int, max_tokens: int, home: Path) -> None:
@@ -78,6 +89,7 @@ async def embedded(runs: int, max_tokens: int, home: Path) -> None:
         max_reply_tokens=max_tokens,
         temperature=0,
         context_window=2048,
+        small_model_profile=False,  # the same prompt as the raw side, streamed as it comes
     )
     model = create_model(settings)
     assert isinstance(model, LlamaCppModel)
@@ -174,12 +186,127 @@ async def overhead(turns: int, home: Path, with_memory: bool) -> None:
     store.close()
 
 
+# -- a busy machine -------------------------------------------------------------------------
+
+HOG = "while True: pass"
+# A second OS1: the same model through OS1's backend, generating back to back until killed.
+OTHER_OS1 = """
+import asyncio, sys
+from os1.config import Settings
+from os1.models import create_model
+from os1.models.base import Message
+
+async def main():
+    settings = Settings(model="llamacpp:smollm2-135m", context_window=2048,
+                        model_threads=int(sys.argv[1]), model_take_turns=sys.argv[2] == "1")
+    model = create_model(settings)
+    await model.load()
+    print("ready", flush=True)
+    n = 0
+    while True:
+        n += 1
+        model._llm.reset()
+        msgs = [Message("system", "You are a friendly companion."),
+                Message("user", f"Tell me a long story about a lighthouse, number {n}.")]
+        async for _ in model.stream(msgs, max_tokens=96, temperature=0.7):
+            pass
+
+asyncio.run(main())
+"""
+
+
+async def stream_run(model: LlamaCppModel, max_tokens: int) -> tuple[float, float]:
+    """First-token time and tokens/s of one cold-prompt generation through OS1's model."""
+    from os1.models.base import Message
+
+    model._llm.reset()
+    messages = [Message("system", "You are a kind companion."), Message("user", MESSAGE)]
+    start = time.perf_counter()
+    first = last = 0.0
+    pieces: list[str] = []
+    async for piece in model.stream(messages, max_tokens=max_tokens, temperature=0):
+        now = time.perf_counter()
+        if not pieces:
+            first = now
+        pieces.append(piece)
+        last = now
+    # Pieces may carry several tokens each: count the tokens, not the pieces.
+    n = model.count_tokens("".join(pieces[1:]))
+    return first - start, n / (last - first) if last > first else 0.0
+
+
+def start_load(mode: str, threads: int, take_turns: bool) -> list[subprocess.Popen[bytes]]:
+    if mode == "idle":
+        return []
+    if mode == "two CPU hogs":
+        return [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(2)]
+    other = subprocess.Popen(
+        [sys.executable, "-c", OTHER_OS1, str(threads), "1" if take_turns else "0"],
+        stdout=subprocess.PIPE,
+    )
+    assert other.stdout is not None
+    other.stdout.readline()  # "ready": loaded, generating from now on
+    time.sleep(0.5)
+    return [other]
+
+
+def stop_load(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+async def busy(runs: int, max_tokens: int, threads: int, take_turns: bool, label: str) -> None:
+    settings = Settings(
+        model="llamacpp:smollm2-135m",
+        context_window=2048,
+        model_threads=threads,
+        model_take_turns=take_turns,
+    )
+    model = create_model(settings)
+    assert isinstance(model, LlamaCppModel)
+    await model.load()
+    await stream_run(model, max_tokens)  # warm-up
+    print(f"{label}: {model.threads} thread(s), turns {model.turns.enabled}, {runs} runs per mode")
+    idle: tuple[float, float] | None = None
+    for mode in ("idle", "two CPU hogs", "a second OS1 generating"):
+        procs = start_load(mode, threads, take_turns)
+        try:
+            results = [await stream_run(model, max_tokens) for _ in range(runs)]
+        finally:
+            stop_load(procs)
+        ttft = statistics.median(r[0] for r in results)
+        tps = statistics.median(r[1] for r in results)
+        if idle is None:
+            idle = (ttft, tps)
+        target = {"idle": "", "two CPU hogs": " (target <= 2x)"}.get(mode, " (target <= 3x)")
+        print(
+            f"  {mode:24} first token {ttft * 1000:8.1f} ms ({ttft / idle[0]:5.2f}x idle)   "
+            f"{tps:6.1f} tokens/s ({idle[1] / tps if tps else float('inf'):5.2f}x slower){target}"
+        )
+    await model.aclose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--busy", action="store_true", help="idle vs a busy machine")
+    parser.add_argument("--no-turns", action="store_true", help="with --busy: also untaken")
+    parser.add_argument("--compare-old", action="store_true", help="with --busy: old threads")
     args = parser.parse_args()
+    if args.busy:
+        asyncio.run(busy(args.runs, args.max_tokens, 0, True, "OS1 now (auto threads)"))
+        if args.no_turns:
+            asyncio.run(busy(args.runs, args.max_tokens, 0, False, "auto threads, no turns"))
+        if args.compare_old:
+            cpus = os.cpu_count() or 1
+            asyncio.run(busy(2, args.max_tokens, cpus, False, "before (a thread per CPU)"))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(overhead(args.turns, Path(tmp), with_memory=False))
         asyncio.run(overhead(args.turns, Path(tmp), with_memory=True))

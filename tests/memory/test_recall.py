@@ -134,6 +134,7 @@ def test_a_database_from_before_the_per_user_index_is_upgraded_and_still_found(
             "content_rowid='id', tokenize='porter unicode61')"
         )
         db.execute("INSERT INTO memory_fts(memory_fts) VALUES ('rebuild')")
+        db.execute("ALTER TABLE memories DROP COLUMN untrusted")  # added by migration 5
     store.query("PRAGMA user_version = 3")
     store.close()
 

@@ -151,3 +151,22 @@ async def test_a_file_that_is_not_a_gguf_is_a_clear_model_error(tmp_path: Path) 
     model = create_model(Settings(model=f"llamacpp:{bad}"))
     with pytest.raises(ModelError, match="could not load"):
         await model.load()
+
+
+@pytest.mark.real_model
+async def test_an_embedded_turn_ends_on_a_sentence_and_keeps_the_users_relations_theirs(
+    smollm: LlamaCppModel, store: SQLiteStore
+) -> None:
+    from os1.mind.small_model import speaks_as_user_or_human
+
+    settings = Settings(model="llamacpp:smollm2-135m", temperature=0)
+    companion = make_companion(store, smollm, settings)
+    conv = None
+    for text in ("My ex-wife is Catherine.", "I'm okay. A little lonely."):
+        events = await collect(companion.turn(text, conv))
+        done = events[-1]
+        assert isinstance(done, TurnDone)
+        conv = done.conversation_id
+        assert done.text.rstrip("\"')").endswith((".", "!", "?"))
+        assert not speaks_as_user_or_human(done.text, text)
+        assert "my ex-wife" not in done.text.lower()

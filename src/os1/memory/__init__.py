@@ -54,7 +54,8 @@ class LongTermMemory:
         return len(new)
 
     def remember_turn(self, message: StoredMessage, speaker: str) -> int | None:
-        """Keep a turn of conversation as an episodic memory (embedded later)."""
+        """Keep a turn of conversation as an episodic memory (embedded later). A turn that
+        carried outside text (its message is marked untrusted) stays untrusted as a memory."""
         is_companion = message.role == "assistant"
         return self.store.add(
             NewMemory(
@@ -65,6 +66,7 @@ class LongTermMemory:
                 said_at=message.created_at,
                 session=str(message.conversation_id),
                 importance=0.2 if is_companion else 0.3,
+                untrusted=bool(message.meta.get("untrusted")),
             )
         )
 

@@ -59,7 +59,13 @@ class Consolidator:
 
     def _process(self, batch: list[Memory]) -> None:
         self._embed(batch)
-        heard = [m for m in batch if m.kind == "episode" and m.speaker != COMPANION_SPEAKER]
+        # Facts about the user come only from their own words: never from an untrusted
+        # episode (a reply written while a mail was in view, a quoted note).
+        heard = [
+            m
+            for m in batch
+            if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
+        ]
         from_model: dict[int, list[Extracted]] = {}
         reflections: list[tuple[list[Memory], str]] = []
         if self.model_factory is not None and heard:
@@ -83,6 +89,7 @@ class Consolidator:
                     said_at=episodes[-1].said_at,
                     session=episodes[-1].session,
                     importance=0.5,
+                    untrusted=any(e.untrusted for e in episodes),
                 ),
                 requires=episodes[-1].id,
             )
@@ -165,6 +172,7 @@ class Consolidator:
                 happened_until=until,
                 session=episode.session,
                 importance=fact.importance,
+                untrusted=episode.untrusted,
             ),
             requires=episode.id,
         )

@@ -53,6 +53,9 @@ class NewMemory:
     happened_until: str | None = None
     session: str | None = None
     importance: float = 0.3
+    # Text that came from outside (a mail, a note file, a reply written with one in view):
+    # recalled only as quoted data, and whatever is derived from it stays untrusted.
+    untrusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class Memory:
     superseded_by: int | None
     created_at: str
     sources: tuple[str, ...] = field(default=())
+    untrusted: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__slots__}
@@ -81,11 +85,11 @@ class Memory:
 
 _COLUMNS = (
     "id, kind, text, speaker, subject, attribute, value, said_at, happened_at, happened_until, "
-    "session, importance, superseded_by, created_at"
+    "session, importance, superseded_by, created_at, untrusted"
 )
 
 
-_COLUMN_NAMES = _COLUMNS.split(", ")
+_COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
 
 
 class MemoryStore:
@@ -126,11 +130,11 @@ class MemoryStore:
                 cur = db.execute(
                     "INSERT INTO memories (user_id, kind, text, speaker, subject, attribute, "
                     "value, said_at, happened_at, happened_until, session, importance, "
-                    "consolidated, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "consolidated, created_at, untrusted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         self.user_id, m.kind, m.text, m.speaker, m.subject, m.attribute,
                         m.value, m.said_at, m.happened_at, m.happened_until, m.session,
-                        m.importance, int(consolidated), stamp,
+                        m.importance, int(consolidated), stamp, int(m.untrusted),
                     ),
                 )  # fmt: skip
                 memory_id = int(cur.lastrowid or 0)
@@ -560,7 +564,9 @@ class MemoryStore:
                 sources[r[0]].append(r[1])
         memories = {
             r["id"]: Memory(
-                sources=tuple(sources[r["id"]]), **{name: r[name] for name in _COLUMN_NAMES}
+                sources=tuple(sources[r["id"]]),
+                untrusted=bool(r["untrusted"]),
+                **{name: r[name] for name in _COLUMN_NAMES},
             )
             for r in rows
         }

@@ -24,9 +24,11 @@ from os1.events import (
     TurnError,
     TurnStarted,
 )
-from os1.memory import context_message
+from os1.mcp.config import has_servers
+from os1.memory import context_line, context_message
+from os1.memory.answers import MemoryAnswer, answer_question
 from os1.memory.intents import answer_memory_request
-from os1.mind import safety
+from os1.mind import safety, small_model
 from os1.mind.persona import Identity, system_prompt
 from os1.mind.prompt import compose_prompt
 from os1.models.base import ChatModel, Message
@@ -35,7 +37,7 @@ from os1.skills.runner import ToolRunner, confirmation_prompt
 from os1.storage.base import DialogueLine, MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
-    from os1.memory import LongTermMemory
+    from os1.memory import Hit, LongTermMemory
     from os1.skills import Skills
     from os1.skills.base import SkillContext
 
@@ -70,6 +72,12 @@ class Companion:
         self.consolidate_in_background = consolidate_in_background
         self._today = today
         self._background: asyncio.Future[int] | None = None
+        # -- MCP: the tools of the servers in [mcp.servers], for a model that calls tools
+        if skills is not None and has_servers(settings):
+            from os1.mcp.client import with_mcp_tools
+
+            skills = with_mcp_tools(skills, settings)
+        # -- end MCP
         self.skills = skills
         self.skill_context = skill_context
         if skills is not None and skill_context is not None:
@@ -132,6 +140,14 @@ class Companion:
             planned = self.skills.plan(text, self.skill_context)
             if planned is not None:
                 async for event in self._skill_reply(conv, *planned):
+                    yield event
+                return
+
+        # Small-model profile: questions about what the user told OS1 answered from memory.
+        if self.memory is not None and small_model.profile_enabled(self.settings, self.model):
+            answered = answer_question(self.memory, text, identity.user_name)
+            if answered is not None:
+                async for event in self._memory_answer(conv, answered):
                     yield event
                 return
 
@@ -205,6 +221,21 @@ class Companion:
                 return "memory", reply
         return None
 
+    async def _memory_answer(self, conv: int, answered: MemoryAnswer) -> AsyncIterator[Event]:
+        """A reply composed from recalled facts (small-model profile), citing them."""
+        meta: dict[str, object] = {
+            "policy": "memory_answer",
+            "memories": [h.memory.id for h in answered.hits],
+        }
+        if answered.hits:
+            yield MemoryRecalled(memories=[h.as_dict() for h in answered.hits])
+        yield TextDelta(text=answered.text)
+        # It repeats a memory: storing it as one again would only duplicate it.
+        stored = self._store_reply(conv, answered.text, "complete", meta, remember=False)
+        yield TurnDone(
+            conversation_id=conv, message_id=stored.id, text=answered.text, status="complete"
+        )
+
     def _history_scan(self) -> int:
         return max(32, self.model.context_window // MIN_TOKENS_PER_MESSAGE)
 
@@ -243,6 +274,7 @@ class Companion:
     ) -> AsyncIterator[Event]:
         produced: list[str] = []
         meta: dict[str, object] = {"model": f"{self.model.backend}:{self.model.name}"}
+        gate: small_model.SentenceGate | None = None
         started = time.perf_counter()
         try:
             await self.model.load()
@@ -260,7 +292,18 @@ class Companion:
                 for m in stored_history
             ]
             context = None
-            if self.memory is not None:
+            # -- small-model profile: compact persona, last few turns, no recalled text to copy
+            small = small_model.profile_enabled(self.settings, self.model)
+            system = system_prompt(identity, self._today())
+            reply_tokens = self.settings.max_reply_tokens
+            if small:
+                earlier = [m.content for m in stored_history if m.role == "assistant"]
+                shots = small_model.persona_messages(identity, self._today())
+                system = shots[0].content
+                history = [*shots[1:], *small_model.recent_history(history)]
+                reply_tokens = small_model.reply_tokens(self.settings)
+            # -- end small-model profile
+            if self.memory is not None and not small:
                 hits = self.memory.relevant(
                     user_msg.content,
                     exclude_sources={f"msg:{m.id}" for m in stored_history}
@@ -269,18 +312,25 @@ class Companion:
                     count_tokens=self.model.count_tokens,
                 )
                 if hits:
-                    context = context_message(hits)
+                    # Untrusted memories (from a mail, a note, a tainted reply) taint this
+                    # turn exactly as a mail in the history does: quoted, and no tools.
+                    context = recalled_context(hits)
+                    tainted = tainted or any(h.memory.untrusted for h in hits)
                     meta["memories"] = [h.memory.id for h in hits]
                     yield MemoryRecalled(memories=[h.as_dict() for h in hits])
             messages = compose_prompt(
-                system=system_prompt(identity, self._today()),
+                system=system,
                 history=history,
                 user_message=user_msg.content,
                 context_window=self.model.context_window,
-                reply_tokens=self.settings.max_reply_tokens,
+                reply_tokens=reply_tokens,
                 count=self.model.count_message_tokens,
                 context=context,
             )
+            if tainted:
+                # The reply is kept as conversation text marked untrusted: never a fact about
+                # the user, never an instruction recalled later without quotes.
+                meta["untrusted"] = True
             if self._model_calls_tools():
                 async for event in self._tool_loop(conv, messages, produced, meta, tainted):
                     if isinstance(event, TextDelta) and "first_token_ms" not in meta:
@@ -290,9 +340,12 @@ class Companion:
             else:
                 stream = self.model.stream(
                     messages,
-                    max_tokens=self.settings.max_reply_tokens,
+                    max_tokens=reply_tokens,
                     temperature=self.settings.temperature,
                 )
+                if small:
+                    gate = small_model.SentenceGate(user_msg.content, earlier, identity.user_name)
+                    stream = small_model.gated(stream, gate, reply_tokens)
             async with contextlib.aclosing(stream):
                 async for piece in stream:
                     if not produced:
@@ -322,7 +375,12 @@ class Companion:
             yield TextDelta(text=correction)
             reply += correction
             meta["policy"] = "ai_disclosure"
-        stored = self._store_reply(conv, reply, "complete", meta)
+        remember = True
+        if gate is not None and gate.issues:
+            meta["small_model"] = gate.issues
+            # Words that spoke as the user or a human are never memory about anyone.
+            remember = not (gate.role_confusion_seen or "replaced" in gate.issues)
+        stored = self._store_reply(conv, reply, "complete", meta, remember=remember)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     def _model_calls_tools(self) -> bool:
@@ -430,6 +488,21 @@ async def _nothing() -> AsyncGenerator[str, None]:
 # Policy checks read the start and the end of a message: enough for anything a person types,
 # and bounded for a pasted book (the detector's cost grows with the text).
 POLICY_SCAN_CHARS = 4000
+
+
+def recalled_context(hits: list[Hit]) -> str:
+    """Recalled memories for the prompt: the user's and the companion's own as they are,
+    those that came from outside only inside a quote."""
+    trusted = [h for h in hits if not h.memory.untrusted]
+    outside = [h for h in hits if h.memory.untrusted]
+    parts = [context_message(trusted)] if trusted else []
+    if outside:
+        lines = "\n".join(context_line(h.memory) for h in outside)
+        parts.append(
+            "Remembered text that came from outside (a mail, a note, or a reply that quoted "
+            "one):\n" + quote_untrusted(lines, "recalled memories")
+        )
+    return "\n\n".join(parts)
 
 
 def _error(exc: OS1Error, message_id: int | None = None) -> TurnError:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
+import time
 from collections.abc import AsyncGenerator, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from os1.errors import ModelError, ModelNotFound
 from os1.models.base import Backend, ChatModel, Message, ModelInfo
+from os1.models.threads import TakeTurns, choose_threads, take_turns
 
 # Short names for models that ship inside Python packages: name -> (package, file).
 BUNDLED: dict[str, tuple[str, str, str]] = {
@@ -31,6 +32,8 @@ BUNDLED: dict[str, tuple[str, str, str]] = {
 }
 
 TOKEN_COUNT_CACHE = 4096
+# Streamed text reaches the event loop at most this often (the first piece at once).
+SEND_EVERY_S = 0.03
 
 # Used only when a GGUF carries no template of its own.
 CHATML_TEMPLATE = (
@@ -112,11 +115,13 @@ class LlamaCppModel(ChatModel):
         context_window: int,
         threads: int | None,
         disable_repack: bool,
+        turns: TakeTurns | None = None,
     ) -> None:
         self.name = name
         self.path = path
         self.context_window = context_window
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = choose_threads(threads)
+        self.turns = turns or take_turns(enabled=False)
         self.disable_repack = disable_repack
         self._llm: Any = None
         self._template: Any = None
@@ -217,7 +222,7 @@ class LlamaCppModel(ChatModel):
 
         def generate() -> None:
             try:
-                with self._generate_lock:
+                with self._generate_lock, self.turns.turn():
                     chunks = self._llm.create_completion(
                         tokens,
                         max_tokens=max_tokens,
@@ -226,12 +231,24 @@ class LlamaCppModel(ChatModel):
                         stop=self._stops,
                         stream=True,
                     )
+                    # Each hand-over wakes the event loop's thread, which needs the GIL: on a
+                    # busy machine that thread waits for a core while holding it up. Pieces
+                    # after the first go over at most every SEND_EVERY_S.
+                    pending: list[str] = []
+                    sent_at = 0.0
                     for chunk in chunks:
                         if stop.is_set():
                             break
                         text = chunk["choices"][0]["text"]
                         if text:
-                            send("text", text)
+                            pending.append(text)
+                            now = time.monotonic()
+                            if now - sent_at >= SEND_EVERY_S:
+                                send("text", "".join(pending))
+                                pending.clear()
+                                sent_at = now
+                    if pending and not stop.is_set():
+                        send("text", "".join(pending))
             except Exception as exc:  # surfaced on the loop side as a ModelError
                 send("error", exc)
             finally:
@@ -301,10 +318,15 @@ class LlamaCppBackend(Backend):
             path = Path(name).expanduser()
             if not path.is_file():
                 raise ModelNotFound(f"no GGUF model file at {path}")
+        threads = choose_threads(self.settings.threads or self.settings.model_threads)
         return LlamaCppModel(
             name,
             path,
             context_window=self.settings.context_window,
-            threads=self.settings.threads,
+            threads=threads,
             disable_repack=should_disable_repack(self.settings.llama_disable_repack),
+            # A one-thread pool never spin-waits on its own threads, so two of them share
+            # the cores well; pools of several threads take turns instead (measured in
+            # bench/turn_latency.py --busy).
+            turns=take_turns(self.settings.model_take_turns and threads > 1),
         )

@@ -50,6 +50,8 @@ class SkillContext:
     memory: LongTermMemory | None = None
     model: ChatModel | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    # The conversation a tool runs in (None outside one): a reminder set there is delivered there.
+    conversation_id: int | None = None
 
     @property
     def user_id(self) -> str:
@@ -80,6 +82,13 @@ class Tool:
     # A check run when asking to confirm: a warning the user must read first (a look-alike
     # recipient), or None.
     warn: Callable[[SkillContext, dict[str, Any]], str | None] | None = None
+    # Writes where recall, the persona, contacts or settings read (a note): asked for by the
+    # model rather than recognised in the user's own words, it waits for confirmation like a
+    # side effect, so outside text can't plant something that is recalled later as true.
+    writes_recall: bool = False
+
+    def confirm_first(self, origin: str) -> bool:
+        return self.side_effect or (self.writes_recall and origin != "intent")
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI tools-API function schema, derived from the signature."""
@@ -131,6 +140,7 @@ def tool(
     side_effect: bool = False,
     confirm: str | None = None,
     warn: Callable[[SkillContext, dict[str, Any]], str | None] | None = None,
+    writes_recall: bool = False,
 ) -> Any:
     """Make a Tool from a typed function `f(ctx, **args)`; usable bare or with options."""
 
@@ -158,6 +168,7 @@ def tool(
             side_effect=side_effect,
             confirm=confirm,
             warn=warn,
+            writes_recall=writes_recall,
         )
 
     return build(func) if func is not None else build

@@ -4,6 +4,8 @@ A call without side effects runs at once. A call with side effects is stored as 
 announced with a `ConfirmationRequired` event; it runs only when `decide(call_id, True)` is
 called for that exact id, and a stored status change (pending → running) makes it run at most
 once, whichever interface confirms. Every call and its outcome is kept in the conversation.
+A tool that writes where recall reads (`writes_recall`, a note) is confirmed the same way when
+the model asks for it; recognised in the user's own words (an intent) it runs at once.
 
 A confirmation is for the moment it was asked: after `pending_action_ttl_hours` a pending call
 expires and can only be asked for again, so old proposals don't pile up waiting for a "yes".
@@ -19,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from os1.config import Settings
-from os1.errors import OS1Error
+from os1.errors import NotFound, OS1Error
 from os1.events import ConfirmationRequired, Event, ToolCall, ToolResult
 from os1.skills import Skills
-from os1.skills.base import PlannedCall, SkillContext, ToolError, ToolOutput
+from os1.skills.base import PlannedCall, SkillContext, Tool, ToolError, ToolOutput
 from os1.skills.untrusted import clean_untrusted
 from os1.storage.base import Store, ToolCallRecord
 
@@ -62,28 +64,27 @@ class ToolRunner:
             )
             return
         summary = tool.summary(arguments)
-        if tool.side_effect and tool.warn is not None:
+        confirm = tool.confirm_first(origin)
+        if confirm and tool.warn is not None:
             warning = tool.warn(self.ctx, arguments)
             if warning:
                 summary += f"\n\nWarning: {_sentence(warning)}"
-        if tool.side_effect:
+        if confirm:
             expire_pending(store, pending_ttl(self.ctx.settings))
         record = ToolCallRecord(
             id=call_id,
             conversation_id=conversation_id,
             name=tool.name,
             arguments=arguments,
-            side_effect=tool.side_effect,
+            side_effect=confirm,
             origin=origin,
             summary=summary,
-            status="pending" if tool.side_effect else "running",
+            status="pending" if confirm else "running",
             created_at=_now(),
         )
         store.add_tool_call(record)
-        yield ToolCall(
-            call_id=call_id, name=tool.name, arguments=arguments, side_effect=tool.side_effect
-        )
-        if tool.side_effect:
+        yield ToolCall(call_id=call_id, name=tool.name, arguments=arguments, side_effect=confirm)
+        if confirm:
             self.pending.append(record)
             yield ConfirmationRequired(
                 call_id=call_id, name=tool.name, summary=summary, arguments=arguments
@@ -118,10 +119,23 @@ class ToolRunner:
             raise ToolError("that action was already decided")
         return await self._execute(record)
 
-    async def _execute(self, record: ToolCallRecord) -> ToolResult:
-        tool = self.skills.get(record.name)
+    # -- MCP: a pending memory_forget asked for by an MCP host is confirmed here, by a
+    # companion whose skills don't include the memory tools.
+    def _tool(self, name: str) -> Tool:
         try:
-            output = await tool.run(self.ctx, record.arguments)
+            return self.skills.get(name)
+        except NotFound:
+            from os1.mcp.memory_tools import core_tool
+
+            return core_tool(name)
+
+    # -- end MCP
+
+    async def _execute(self, record: ToolCallRecord) -> ToolResult:
+        tool = self._tool(record.name)
+        ctx = dataclasses.replace(self.ctx, conversation_id=record.conversation_id)
+        try:
+            output = await tool.run(ctx, record.arguments)
         except OS1Error as exc:
             output = ToolOutput(text=_sentence(exc.message) + (f" {exc.hint}" if exc.hint else ""))
             self.outputs.append(output)

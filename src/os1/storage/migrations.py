@@ -146,3 +146,23 @@ MIGRATIONS.append(
     INSERT INTO memory_fts(memory_fts) VALUES ('rebuild');
     """
 )
+
+MIGRATIONS.append(
+    # 5: taint as data flow. A memory whose text came from outside (a mail, a note file, a
+    # companion reply written while a mail was in view) is marked untrusted; what is derived
+    # from it inherits the mark, and recall shows it to the model only as quoted data.
+    # Memories of replies already stored with an untrusted turn are marked now.
+    """
+    ALTER TABLE memories ADD COLUMN untrusted INTEGER NOT NULL DEFAULT 0;
+    UPDATE memories SET untrusted = 1 WHERE id IN (
+        SELECT s.memory_id FROM memory_sources s JOIN messages m ON s.source = 'msg:' || m.id
+        WHERE m.meta != '{}' AND json_extract(m.meta, '$.untrusted')
+        UNION SELECT memory_id FROM memory_sources WHERE source GLOB 'note:*'
+            OR source GLOB 'mail:*'
+    );
+    UPDATE memories SET untrusted = 1 WHERE id IN (
+        SELECT s.memory_id FROM memory_sources s JOIN memories d ON s.source = 'mem:' || d.id
+        WHERE d.untrusted = 1
+    );
+    """
+)

@@ -2,8 +2,9 @@
 polished by a capable model that sees the original mail only as quoted data.
 
 Whatever the model writes is checked before it is used: no addresses or links the user did
-not give, nothing copied from the quoted mail at length, no quote markers. Otherwise the
-deterministic draft stands.
+not give, no code or number repeated from the mail that the user did not say, nothing copied
+from the quoted mail at length, no quote markers. Otherwise the deterministic draft stands.
+Other words it repeats from the mail are listed (`copied_from_mail`) and shown marked.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import re
 
 from os1.errors import OS1Error
+from os1.memory.recall import STOPWORDS
 from os1.models.base import ChatModel, Message
 from os1.skills.base import quote_untrusted
 from os1.skills.mail.parse import ParsedMail
@@ -117,6 +119,12 @@ def acceptable(text: str, draft: str, instructions: str, original: ParsedMail) -
     allowed = {a.lower() for a in _ADDRESS_OR_LINK.findall(instructions + "\n" + draft)}
     if any(a.lower() not in allowed for a in _ADDRESS_OR_LINK.findall(text)):
         return False
+    # A code, number or shouted word the mail asked to be repeated: "reply that I'll look
+    # into it" must not end with the code word the sender wanted back.
+    if any(
+        _CODE_LIKE.search(w) for w in copied_from_mail(text, instructions + "\n" + draft, original)
+    ):
+        return False
     # Long runs copied from the quoted mail: an answer that repeats (or forwards) it.
     body = " ".join(original.text.split()).lower()
     words = " ".join(text.split()).lower().split(" ")
@@ -125,3 +133,37 @@ def acceptable(text: str, draft: str, instructions: str, original: ParsedMail) -
         if len(run) > 40 and run in body and run not in instructions.lower():
             return False
     return True
+
+
+# Words the reply may share with the mail without saying so: greetings, small words.
+_COMMON = frozenset(
+    """hi hello dear thanks thank best regards cheers yours kind love soon again sure okay
+    ok yes no please look looking forward mail message reply note email e-mail""".split()
+)
+_WORD = re.compile(r"[\w][\w'’.+@/:-]*[\w]|\w", re.UNICODE)
+# A token that is a code, not a word: it has a digit, or is in capitals (ZEBRA, OK-42).
+_CODE_LIKE = re.compile(r"\d|^[A-Z]{3,}(?:[-_][A-Z0-9]+)*$")
+
+
+def copied_from_mail(text: str, request: str, original: ParsedMail) -> list[str]:
+    """Words, names, codes, addresses and links in `text` that are in the mail being answered
+    but not in the user's request (their instructions and the plain draft built from them):
+    what the reply repeats from outside. In order, without repeats, as written in `text`."""
+
+    def words(value: str) -> set[str]:
+        return {w.lower().strip(".:/-") for w in _WORD.findall(value)}
+
+    mail = words(f"{original.subject}\n{original.from_name}\n{original.from_addr}\n{original.text}")
+    asked = words(request)
+    found: dict[str, str] = {}
+    for token in _WORD.findall(text):
+        key = token.lower().strip(".:/-")
+        if (
+            key in mail
+            and key not in asked
+            and key not in STOPWORDS
+            and key not in _COMMON
+            and (len(key) > 2 or key.isdigit())
+        ):
+            found.setdefault(key, token.strip(".:/-"))
+    return list(found.values())

@@ -126,6 +126,7 @@ def remember_facts(memory: LongTermMemory, mail: ParsedMail, contacts: Contacts)
                 value=fact.value,
                 said_at=mail.date.isoformat() if mail.date else None,
                 importance=0.6,
+                untrusted=True,  # the mail's words, however well its writer is known
             )
         )
         if new_id is not None:

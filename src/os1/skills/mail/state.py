@@ -66,6 +66,9 @@ MIGRATIONS = [
     """,
     # Why the recipient may not be who they look like, said again when sending.
     "ALTER TABLE mail_drafts ADD COLUMN warning TEXT NOT NULL DEFAULT ''",
+    # What the draft repeats from the mail it answers (words, names, codes), one per line:
+    # shown marked as outside text when the user is asked to send it.
+    "ALTER TABLE mail_drafts ADD COLUMN outside TEXT NOT NULL DEFAULT ''",
 ]
 
 Action = Literal["read", "replied", "archived", "deleted"]
@@ -125,6 +128,7 @@ class Draft:
     status: str
     created_at: str
     warning: str = ""
+    outside: tuple[str, ...] = ()
 
 
 def record(store: Store, address: str, action: Action, name: str = "") -> None:
@@ -241,13 +245,14 @@ def add_draft(
     in_reply_to: str = "",
     references: list[str] | None = None,
     warning: str = "",
+    outside: tuple[str, ...] = (),
 ) -> Draft:
     with _sql(store).transaction() as db:
         cur = db.execute(
             "INSERT INTO mail_drafts (user_id, account, to_addr, subject, body, in_reply_to, "
-            "refs, created_at, warning) VALUES (?,?,?,?,?,?,?,?,?)",
+            "refs, created_at, warning, outside) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (store.user_id, account, to, subject, body, in_reply_to,
-             " ".join(references or []), now(), warning),
+             " ".join(references or []), now(), warning, "\n".join(outside)),
         )  # fmt: skip
         draft_id = int(cur.lastrowid or 0)
     found = draft(store, draft_id)
@@ -258,7 +263,7 @@ def add_draft(
 def draft(store: Store, draft_id: int) -> Draft | None:
     rows = _sql(store).query(
         "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at, "
-        "warning FROM mail_drafts WHERE user_id = ? AND id = ?",
+        "warning, outside FROM mail_drafts WHERE user_id = ? AND id = ?",
         (store.user_id, draft_id),
     )
     return _draft(rows[0]) if rows else None
@@ -267,7 +272,8 @@ def draft(store: Store, draft_id: int) -> Draft | None:
 def latest_draft(store: Store) -> Draft | None:
     rows = _sql(store).query(
         "SELECT id, account, to_addr, subject, body, in_reply_to, refs, status, created_at, "
-        "warning FROM mail_drafts WHERE user_id = ? AND status = 'draft' ORDER BY id DESC LIMIT 1",
+        "warning, outside FROM mail_drafts WHERE user_id = ? AND status = 'draft' "
+        "ORDER BY id DESC LIMIT 1",
         (store.user_id,),
     )
     return _draft(rows[0]) if rows else None
@@ -311,4 +317,5 @@ def _draft(row: Any) -> Draft:
         id=int(r[0]), account=r[1], to=r[2], subject=r[3], body=r[4], in_reply_to=r[5],
         references=str(r[6]).split(), status=r[7], created_at=r[8],
         warning=str(r[9]) if len(r) > 9 else "",
+        outside=tuple(str(r[10]).splitlines()) if len(r) > 10 else (),
     )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,7 +15,14 @@ from os1.skills.base import SkillContext, ToolError, ToolOutput, tool
 from os1.skills.mail import state
 from os1.skills.mail.boxes import build_message, open_box, send_message
 from os1.skills.mail.config import MailAccount, account, mail_settings
-from os1.skills.mail.draft import can_polish, first_name, plain_draft, polish, reply_subject
+from os1.skills.mail.draft import (
+    can_polish,
+    copied_from_mail,
+    first_name,
+    plain_draft,
+    polish,
+    reply_subject,
+)
 from os1.skills.mail.facts import remember_facts
 from os1.skills.mail.lookalike import Contact, Contacts, recipients_warning
 from os1.skills.mail.parse import ParsedMail, mailboxes, named_address, one_line
@@ -318,7 +326,7 @@ async def draft_reply(
     mail = found.mail
     user_name = Identity.load(ctx.store).user_name or found.account.display_name or None
     voice = await asyncio.to_thread(_voice, found.account)
-    body = plain_draft(instructions, first_name(mail.from_name), user_name, voice)
+    plain = body = plain_draft(instructions, first_name(mail.from_name), user_name, voice)
     polished = False
     if can_polish(ctx.model, mail_settings(ctx.settings).draft_with_model):
         assert ctx.model is not None
@@ -328,14 +336,20 @@ async def draft_reply(
     recipient = named_address(mail.from_name, mail.from_addr)
     contacts = await asyncio.to_thread(contacts_for, ctx, found.account)
     warning = contacts.about(mail, outgoing=True)
+    # What the model's wording repeats from the mail, beyond what the user asked: marked.
+    outside = tuple(copied_from_mail(body, f"{instructions}\n{plain}", mail)) if polished else ()
     draft = await asyncio.to_thread(
         state.add_draft, ctx.store, found.account.name, recipient, reply_subject(mail.subject),
-        body, mail.message_id, mail.references, warning or "",
+        body, mail.message_id, mail.references, warning or "", outside,
     )  # fmt: skip
     await asyncio.to_thread(state.set_focus, ctx.store, MailRef.of(mail))
     lines = [f"Draft #{draft.id} to {recipient}, subject “{draft.subject}”:", "", body, ""]
     if warning:
         lines.append(f"Warning: the recipient {warning}.")
+    if outside:
+        lines.append(f"From the mail you're answering, not from you: {marked(outside)}.")
+    if not warning and not contacts.verified(mail.from_addr):
+        lines.append(f"Note: you haven't written to {mail.from_addr} before.")
     if mail.reply_to and mail.reply_to != mail.from_addr:
         lines.append(
             f"Note: the mail asked for replies to go to {mail.reply_to}; I addressed it to the "
@@ -401,19 +415,48 @@ def send_now(
 
 
 def send_warning(ctx: SkillContext, arguments: dict[str, Any]) -> str | None:
-    """Said with the confirmation when a recipient is a look-alike of a contact: the one
-    found when the draft was made (it saw the address as written), else checked now."""
+    """Said with the confirmation: a recipient that is a look-alike of a contact (the one
+    found when the draft was made, which saw the address as written, else checked now); a
+    recipient the user never wrote to; and what the mail repeats from outside, marked."""
     to = str(arguments.get("to", ""))
+    body = str(arguments.get("body", ""))
     draft_id = int(arguments.get("draft_id") or 0)
     draft = state.draft(ctx.store, draft_id) if draft_id else None
-    if draft is not None and draft.to == to and draft.warning:
-        return f"the recipient {draft.warning}"
     try:
         acct: MailAccount | None = account(ctx.settings, arguments.get("account_name") or None)
     except ToolError:
         acct = None
-    found = recipients_warning(contacts_for(ctx, acct), mailboxes(to))
-    return f"the recipient {found}" if found else None
+    contacts = contacts_for(ctx, acct)
+    notes: list[str] = []
+    if draft is not None and draft.to == to and draft.warning:
+        notes.append(f"the recipient {draft.warning}")
+    elif found := recipients_warning(contacts, mailboxes(to)):
+        notes.append(f"the recipient {found}")
+    new = [a for _, a in mailboxes(to) if not contacts.verified(a)]
+    if new and not notes:  # a look-alike warning already says it is not the contact
+        notes.append(f"you haven't written to {', '.join(new)} before")
+    if draft is not None:
+        repeated = [w for w in draft.outside if w.lower() in body.lower()]
+        if repeated:
+            notes.append(f"from the mail being answered, not from you: {marked(repeated)}")
+        added = _words_not_in(body, draft.body)
+        if added:
+            notes.append(f"not in draft #{draft.id}: {marked(added)}")
+    return "; ".join(notes) or None
+
+
+def marked(words: Sequence[str], limit: int = 12) -> str:
+    """Outside words as the user sees them flagged: «like» «this»."""
+    shown = " ".join(f"«{w}»" for w in words[:limit])
+    return shown + (f" and {len(words) - limit} more" if len(words) > limit else "")
+
+
+def _words_not_in(text: str, draft: str) -> list[str]:
+    def words(value: str) -> list[str]:
+        return [w.strip(".-") for w in re.findall(r"[\w'’@.+-]+", value) if w.strip(".-")]
+
+    known = {w.lower() for w in words(draft)}
+    return list(dict.fromkeys(w for w in words(text) if w.lower() not in known))
 
 
 @tool(

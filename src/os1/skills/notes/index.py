@@ -206,6 +206,7 @@ def _index_file(
                 said_at=said_at,
                 session=f"{SOURCE_PREFIX}{relative}",
                 importance=0.4,
+                untrusted=True,  # file content, as search_notes says: quoted data, never orders
             )
             for number, chunk in enumerate(chunks)
         ],

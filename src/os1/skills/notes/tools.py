@@ -124,7 +124,7 @@ def write_note(ctx: SkillContext, text: str, title: str | None = None) -> Path:
     raise ToolError("too many notes with that name today", hint="Give it a title.")
 
 
-@tool
+@tool(writes_recall=True, confirm="write this note:\n\n{text}\n\n(that is the whole note)")
 def add_note(ctx: SkillContext, text: str, title: str | None = None) -> str:
     """Write a new note (a new Markdown file in the notes folder) and index it.
 

@@ -1,0 +1,423 @@
+"""The small-model profile: what keeps a 135M-parameter model sounding like itself.
+
+A tiny model copies whatever is in its prompt, drifts in long replies and slips into the
+user's life ("Catherine. She's my ex-wife"). So, with it: a compact persona with a few example
+exchanges, only the last few turns of history, short replies trimmed to the last whole
+sentence, sentences it already said dropped, and a reply that speaks as the user or as a
+human with a life replaced by a short, honest one OS1 composes itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import re
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+
+from os1.config import Settings
+from os1.mind import safety
+from os1.mind.persona import Identity
+from os1.models.base import ChatModel, Message
+
+# Messages of history kept: two exchanges are context enough, and older replies are what a
+# small model copies its drift from.
+HISTORY_MESSAGES = 4
+# Short replies drift less; a sentence or two fits comfortably.
+MAX_REPLY_TOKENS = 60
+# Replies shorter than this after cleaning are not worth sending.
+MIN_REPLY_CHARS = 12
+
+
+def profile_enabled(settings: Settings, model: ChatModel) -> bool:
+    """On for the embedded model, off for models behind a server, unless set."""
+    if settings.small_model_profile is not None:
+        return settings.small_model_profile
+    return model.backend == "llamacpp"
+
+
+@functools.cache
+def _persona_source() -> tuple[str, tuple[tuple[str, str], ...]]:
+    text = (resources.files("os1") / "data" / "small_persona.md").read_text(encoding="utf-8")
+    system, _, examples = text.partition("\n---\n")
+    shots: list[tuple[str, str]] = []
+    for line in examples.splitlines():
+        role, sep, content = line.partition(": ")
+        if sep and role in ("user", "assistant"):
+            shots.append((role, content.strip()))
+    return system.strip(), tuple(shots)
+
+
+def persona_messages(identity: Identity, today: date) -> list[Message]:
+    """The compact system prompt and its example exchanges. Pure, so the prefix stays cached."""
+    system, shots = _persona_source()
+    values = {
+        "name": identity.companion_name,
+        "user_name": identity.user_name or "the user",
+        "today": today.strftime("%A %d %B %Y"),
+    }
+    for key, value in values.items():
+        system = system.replace("{" + key + "}", value)
+    messages = [Message("system", system)]
+    messages += [Message("user" if role == "user" else "assistant", c) for role, c in shots]
+    return messages
+
+
+def recent_history(history: Sequence[Message]) -> list[Message]:
+    """The last few messages, starting with the user's."""
+    kept = list(history[-HISTORY_MESSAGES:])
+    while kept and kept[0].role != "user":
+        kept.pop(0)
+    return kept
+
+
+def reply_tokens(settings: Settings) -> int:
+    return min(settings.max_reply_tokens, MAX_REPLY_TOKENS)
+
+
+# -- checking a reply ------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.!?\u2026]+(?:[.!?\u2026]+[\"')\]]*|$)")
+_ENDED = re.compile(r"[.!?\u2026][\"')\]]*$")
+_WORD = re.compile(r"[a-z0-9']+")
+
+_RELATIONS = (
+    r"(?:ex-?wife|ex-?husband|ex|wife|husband|partner|boyfriend|girlfriend|fianc[eé]e?|"
+    r"mother|mum|mom|father|dad|mama|papa|parents?|sister|brother|siblings?|son|daughter|"
+    r"kids?|children|child|baby|grandma|grandmother|grandpa|grandfather|grandparents?|"
+    r"aunt|uncle|cousin|niece|nephew|family|friends?|best friend|boss|colleagues?|coworkers?|"
+    r"neighbou?rs?|roommate|flatmate|dog|cat|pet)"
+)
+_LIFE_THINGS = (
+    r"(?:job|work|office|career|salary|house|home|flat|apartment|car|bike|garden|kitchen|"
+    r"bed|body|hands?|feet|face|hair|birthday|wedding|childhood|school|university|hometown|"
+    r"room|phone|weekend|holiday|vacation|trip)"
+)
+# A sentence where the speaker owns a human life: relations, belongings, a body, plans.
+_HUMAN_LIFE = re.compile(
+    r"\bmy (?:own |dear |little |older |younger |big |late |new |old )?"
+    + _RELATIONS
+    + r"\b"
+    + r"|\bmy (?:own |new |old )?"
+    + _LIFE_THINGS
+    + r"\b"
+    + r"|\bi(?: a|')?m (?:going|gonna|heading|off) (?:to|out)\b"
+    + r"|\bi(?: will|'ll) (?:go|meet|see|visit|drive|cook|call)\b"
+    + r"|\b(?:meet|see|visit) (?:some |my |a few )?friends\b"
+    + r"|\bi (?:went|walked|drove|ate|slept|cooked|ran|swam|travel(?:l)?ed|visited|moved|"
+    r"grew up|was born|got married|got divorced|married|divorced)\b"
+    + r"|\bi (?:live|work|study) (?:in|at|as|for|with|near)\b"
+    + r"|\bi(?: a|')?m (?:married|divorced|single|engaged|pregnant|retired|a (?:teacher|"
+    r"nurse|doctor|student|mother|father|mom|dad|wife|husband|man|woman|girl|boy|person))\b"
+    + r"|\bi (?:love|miss|hate) (?:her|him|them) so much\b"
+    + r"|\b(?:she|he)(?: i|')s my\b|\bof mine\b"
+    # Drift seen from the tiny model: presence talk that makes no sense from an AI.
+    + r"|\b(?:i|you)(?:'re| are|'m| am) not (?:here|there|home)\b",
+    re.IGNORECASE,
+)
+# Feelings the user just said about themselves, which the model echoes as its own.
+_FEELING = (
+    r"(?:lonely|alone|sad|tired|exhausted|anxious|stressed|depressed|happy|okay|ok|fine|"
+    r"excited|nervous|scared|angry|bored|sick|ill|hungry|sleepy|lost|overwhelmed)"
+)
+_I_FEEL = re.compile(
+    r"\bi(?: a|')?m (?:so |very |really |a (?:little|bit) |feeling |a little bit )?("
+    + _FEELING
+    + r")\b|\bi feel (?:so |very |really |a (?:little|bit) )?("
+    + _FEELING
+    + r")\b",
+    re.IGNORECASE,
+)
+_FEELING_SAID = re.compile(
+    r"\b(?:i(?: a|')?m |feeling |a (?:little|bit) |so |very |really )+("
+    + _FEELING
+    + r")\b|\bi feel (?:so |very |really |a (?:little|bit) )?("
+    + _FEELING
+    + r")\b",
+    re.IGNORECASE,
+)
+_NEUTRAL = frozenset({"okay", "ok", "fine"})
+_PERSON_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_OWNS = re.compile(r"\b(?:my|i love|i miss|i met|i married)\b")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def same_sentence(a: str, b: str) -> bool:
+    """The same sentence, give or take a word or punctuation."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    if wa == wb:
+        return True
+    sa, sb = set(wa), set(wb)
+    small = min(len(sa), len(sb))
+    return small >= 3 and len(sa & sb) / len(sa | sb) >= 0.8
+
+
+def speaks_as_user_or_human(
+    reply: str, user_text: str = "", user_names: Iterable[str] = ()
+) -> bool:
+    """True when the reply claims a human life or the user's own relations and feelings."""
+    if safety.claims_human(reply):
+        return True
+    for sentence in split_sentences(reply):
+        if _HUMAN_LIFE.search(sentence):
+            return True
+        said = _I_FEEL.search(sentence)
+        if said and said.group(1 if said.group(1) else 2).lower() in user_text.lower():
+            return True  # the user's feeling, taken as the model's own
+    # A person from the user's life spoken of as the model's ("Catherine ... I love her").
+    names = set(user_names)
+    for sentence in split_sentences(user_text):
+        names.update(_PERSON_NAME.findall(sentence.split(maxsplit=1)[-1]))  # not the first word
+    for sentence in split_sentences(reply):
+        lowered = sentence.lower()
+        if any(n.lower() in lowered for n in names) and _OWNS.search(lowered):
+            return True
+    return False
+
+
+_HARD_NEWS = re.compile(
+    r"\b(?:lonely|alone|sad|tired|exhausted|anxious|stressed|depressed|nervous|scared|angry|"
+    r"sick|ill|died|dead|death|passed away|lost|loss|miss|missing|divorced?|badly|worse|hurt|"
+    r"grey|gray|strict|rude|awful|terrible|allergic)\b",
+    re.IGNORECASE,
+)
+_CHEERS = re.compile(
+    r"^\W*(?:that(?:'s| is) (?:wonderful|great|lovely|amazing|fantastic|awesome)|"
+    r"(?:i'm|i am) (?:so )?glad(?: to hear)?|how (?:wonderful|lovely)|congratulations)\b",
+    re.IGNORECASE,
+)
+_CONDOLENCE = re.compile(r"\bsorry for your loss\b", re.IGNORECASE)
+_GRIEF = re.compile(r"\b(?:died|dead|death|passed away|lost|loss|funeral)\b", re.IGNORECASE)
+
+
+def mistimed(sentence: str, user_text: str) -> bool:
+    """Cheer at hard news, or condolences where nobody died: the tiny model's stock phrases."""
+    if _CHEERS.search(sentence) and _HARD_NEWS.search(user_text):
+        return True
+    return bool(_CONDOLENCE.search(sentence)) and not _GRIEF.search(user_text)
+
+
+@dataclass
+class Checked:
+    """A reply after the profile's checks; `issues` name what was changed, for the record."""
+
+    text: str
+    issues: list[str] = field(default_factory=list)
+
+    @property
+    def replaced(self) -> bool:
+        """The model's words were not OS1's own: nothing of them was kept."""
+        return "replaced" in self.issues
+
+    @property
+    def role_confusion(self) -> bool:
+        return "role_confusion" in self.issues
+
+
+# A last word that leaves the sentence hanging even when the model stopped there.
+_DANGLING = re.compile(
+    r"\b(?:and|or|but|so|then|the|a|an|to|of|with|for|in|on|at|my|your|i|is|are|was|that|"
+    r"because|if|when|about|from|by)\W*$",
+    re.IGNORECASE,
+)
+_COMPLETE = re.compile(r"^.*[.!?\u2026][\"')\]]*(?=\s)", re.DOTALL)
+
+
+class SentenceGate:
+    """Lets a streamed reply through one whole sentence at a time.
+
+    A sentence already said (earlier in the conversation or in this reply) is dropped; one
+    that speaks as the user or as a human stops the reply there; an unfinished last sentence
+    is never let out. A reply with nothing left becomes an honest fallback.
+    """
+
+    def __init__(
+        self, user_text: str, earlier_replies: Sequence[str] = (), user_name: str | None = None
+    ) -> None:
+        self.user_text = user_text
+        self.said = [s for r in earlier_replies for s in split_sentences(r)]
+        self.names = [user_name] if user_name else []
+        self.accepted: list[str] = []
+        self.issues: list[str] = []
+        self.stopped = False
+        self._buffer = ""
+
+    def _note(self, issue: str) -> None:
+        if issue not in self.issues:
+            self.issues.append(issue)
+
+    def _check(self, sentences: Iterable[str]) -> list[str]:
+        out: list[str] = []
+        for sentence in sentences:
+            if self.stopped:
+                break
+            if any(same_sentence(sentence, old) for old in [*self.said, *self.accepted]):
+                self._note("repeat")
+                continue
+            if mistimed(sentence, self.user_text):
+                self._note("tone")
+                continue
+            if speaks_as_user_or_human(sentence, self.user_text, self.names):
+                self._note("role_confusion")
+                self.stopped = True
+                break
+            self.accepted.append(sentence)
+            out.append(sentence)
+        return out
+
+    def feed(self, piece: str) -> list[str]:
+        """The sentences completed by this piece that may be shown."""
+        if self.stopped:
+            return []
+        self._buffer += piece
+        match = _COMPLETE.match(self._buffer)
+        if match is None:
+            return []
+        complete, self._buffer = match.group(0), self._buffer[match.end() :]
+        return self._check(split_sentences(" ".join(complete.split())))
+
+    def finish(self, ended: bool) -> list[str]:
+        """What is left when the model stops; `ended` says it stopped on its own, not at the
+        token limit, so a last sentence without a full stop is still whole."""
+        rest = " ".join(self._buffer.split())
+        self._buffer = ""
+        out: list[str] = []
+        if rest and not self.stopped:
+            tail = split_sentences(rest)
+            if tail and not _ENDED.search(tail[-1]):
+                if ended and len(tail[-1]) >= MIN_REPLY_CHARS and not _DANGLING.search(tail[-1]):
+                    tail[-1] += "."
+                else:
+                    tail.pop()
+                    self._note("cut_off")
+            out = self._check(tail)
+        if len(" ".join(self.accepted)) < MIN_REPLY_CHARS:
+            if not self.role_confusion_seen:
+                self._note("empty")
+            self._note("replaced")
+            self.accepted = []
+            fallback = fallback_reply(self.user_text, self.said)
+            self.accepted.append(fallback)
+            return [fallback]
+        return out
+
+    @property
+    def role_confusion_seen(self) -> bool:
+        return "role_confusion" in self.issues
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.accepted)
+
+
+async def gated(
+    stream: AsyncGenerator[str, None], gate: SentenceGate, max_tokens: int
+) -> AsyncGenerator[str, None]:
+    """The model's stream, let out a whole sentence at a time through `gate`."""
+    pieces = 0
+    first = True
+    async with contextlib.aclosing(stream):
+        async for piece in stream:
+            pieces += 1
+            for sentence in gate.feed(piece):
+                yield sentence if first else " " + sentence
+                first = False
+            if gate.stopped:
+                break  # closing the stream stops generation at the next token
+    for sentence in gate.finish(ended=not gate.stopped and pieces < max_tokens):
+        yield sentence if first else " " + sentence
+        first = False
+
+
+def check_reply(
+    reply: str,
+    *,
+    user_text: str,
+    earlier_replies: Sequence[str] = (),
+    user_name: str | None = None,
+    ended: bool = False,
+) -> Checked:
+    """A whole reply through the gate: whole sentences, no repeats, nobody else's life."""
+    gate = SentenceGate(user_text, earlier_replies, user_name)
+    gate.feed(reply)
+    gate.finish(ended)
+    return Checked(gate.text, gate.issues)
+
+
+# -- the fallback ----------------------------------------------------------------------------
+
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|good (?:morning|afternoon|evening))\b", re.I)
+_TOLD_ABOUT = re.compile(
+    r"\bmy (?:(?:ex-?)?[a-z]+ )?(" + _RELATIONS + r"|" + _LIFE_THINGS + r")\b", re.IGNORECASE
+)
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(?:what|who|where|when|why|how|do|does|can|could|would)\b", re.IGNORECASE
+)
+
+_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "greeting": (
+        "Hi, it's good to hear from you. How are you feeling today?",
+        "Hello again. What's on your mind today?",
+        "Hey, I'm glad you're here. How has your day been?",
+    ),
+    "feeling": (
+        "Thank you for telling me you're feeling {feeling}. I'm here with you; what's been "
+        "on your mind?",
+        "Feeling {feeling} is hard. Do you want to tell me more about it?",
+        "I'm glad you said so. What would help a little while you're feeling {feeling}?",
+    ),
+    "told": (
+        "Thank you for telling me about your {thing}. How do you feel about that?",
+        "I'll keep that in mind about your {thing}. What else would you like me to know?",
+        "That's good to know about your {thing}. Tell me more?",
+    ),
+    "question": (
+        "That's a good question, and I'm not sure. What do you think?",
+        "I don't know that one, to be honest. What made you wonder?",
+        "I'm an AI, so I can't be certain there. What's your sense of it?",
+    ),
+    "other": (
+        "I hear you. Tell me a bit more?",
+        "Thank you for sharing that with me. How are you feeling about it?",
+        "I'm listening. What's been on your mind lately?",
+        "That sounds like it matters to you. What happened next?",
+    ),
+}
+
+
+def fallback_reply(user_text: str, earlier: Sequence[str] = ()) -> str:
+    """A short, honest, warm reply that reflects the user's message, not said before."""
+    values: dict[str, str] = {}
+    feelings = [(m.group(1) or m.group(2)).lower() for m in _FEELING_SAID.finditer(user_text)]
+    # "I'm okay. A little lonely.": the feeling that matters is the one that isn't "okay".
+    feelings.sort(key=lambda f: f in _NEUTRAL)
+    if _QUESTION.search(user_text.strip()) and not _GREETING.search(user_text):
+        kind = "question"
+    elif feelings:
+        kind = "feeling"
+        values["feeling"] = feelings[0]
+    elif told := _TOLD_ABOUT.search(user_text):
+        kind = "told"
+        values["thing"] = told.group(1).lower()
+    elif _GREETING.search(user_text):
+        kind = "greeting"
+    else:
+        kind = "other"
+    options = [t.format(**values) for t in _FALLBACKS[kind]]
+    options += list(_FALLBACKS["other"])
+    said = [s for text in earlier for s in split_sentences(text)]
+    for option in options:
+        if not any(same_sentence(s, old) for s in split_sentences(option) for old in said):
+            return option
+    return options[0]
