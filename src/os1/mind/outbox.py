@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from os1.errors import NotFound
 from os1.events import Notification
 from os1.storage.base import Store
 
@@ -90,9 +91,16 @@ def deliver(
     late: bool = False,
     meta: dict[str, Any] | None = None,
     notify: Notifier = notifier,
+    conversation_id: int | None = None,
 ) -> Notification:
-    """Store a message the companion starts, then publish it to open interfaces."""
-    conv = outbox_conversation(store)
+    """Store a message the companion starts, then publish it to open interfaces; in
+    `conversation_id` (where a reminder was set) while it exists, else in the outbox."""
+    conv = outbox_conversation(store) if conversation_id is None else conversation_id
+    if conversation_id is not None:
+        try:
+            store.get_conversation(conversation_id)
+        except NotFound:  # deleted since: the outbox takes it
+            conv = outbox_conversation(store)
     stored = store.add_message(
         conv,
         "assistant",

@@ -89,6 +89,14 @@ class Store(ABC):
     def list_conversations(self, limit: int = 50) -> list[Conversation]: ...
 
     @abstractmethod
+    def rename_conversation(self, conversation_id: int, title: str | None) -> Conversation:
+        """Raise NotFound unless the conversation exists and belongs to this user."""
+
+    @abstractmethod
+    def delete_conversation(self, conversation_id: int) -> None:
+        """Delete a conversation with its messages and tool calls (NotFound if not the user's)."""
+
+    @abstractmethod
     def add_message(
         self,
         conversation_id: int,

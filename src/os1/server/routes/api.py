@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import asdict
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
@@ -15,7 +16,7 @@ from os1.errors import OS1Error
 from os1.events import Event, TextDelta, TurnDone, TurnError
 from os1.mind import onboarding
 from os1.mind import persona as keys
-from os1.mind.persona import Identity, default_persona_text
+from os1.mind.persona import Identity, default_persona_text, system_prompt
 from os1.server.auth import COOKIE, CallerDep
 from os1.server.errors import AuthRequired, BadRequest, TooManyAttempts
 from os1.server.hub import UserRuntime
@@ -62,6 +63,7 @@ class LoginOut(BaseModel):
 
 class MeOut(UserOut):
     single_user: bool
+    max_message_chars: int
 
 
 @router.post("/api/login", response_model=LoginOut, tags=["account"])
@@ -116,8 +118,9 @@ async def logout(request: Request) -> JSONResponse:
 
 
 @router.get("/api/me", response_model=MeOut, tags=["account"])
-async def me(caller: CallerDep) -> dict[str, object]:
-    return caller.public()
+async def me(caller: CallerDep, request: Request) -> dict[str, object]:
+    limit = server_of(request).hub.options.max_message_chars
+    return {**caller.public(), "max_message_chars": limit}
 
 
 # -- conversations -------------------------------------------------------------------------
@@ -180,6 +183,59 @@ async def conversation(
         caller.user_id, lambda rt: rt.store.get_conversation(conversation_id)
     )
     return asdict(conv)
+
+
+class ConversationChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200)
+
+
+class ConversationDeleted(BaseModel):
+    deleted: int
+    forgotten: list[int] = Field(description="Memories learnt from it, forgotten with it")
+
+
+@router.patch(
+    "/api/conversations/{conversation_id}",
+    response_model=ConversationOut,
+    tags=["conversations"],
+)
+async def rename_conversation(
+    body: ConversationChange,
+    caller: CallerDep,
+    request: Request,
+    conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> dict[str, Any]:
+    title = body.title.strip()
+    if not title:
+        raise BadRequest("the title is empty", hint="Give the conversation a name.")
+    conv = await server_of(request).hub.run(
+        caller.user_id, lambda rt: rt.store.rename_conversation(conversation_id, title)
+    )
+    return asdict(conv)
+
+
+@router.delete(
+    "/api/conversations/{conversation_id}",
+    response_model=ConversationDeleted,
+    tags=["conversations"],
+)
+async def delete_conversation(
+    caller: CallerDep, request: Request, conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)]
+) -> dict[str, Any]:
+    """Delete a conversation and what was remembered from it: a transcript deleted from the
+    list must not live on as conversation excerpts in memory."""
+
+    def drop(rt: UserRuntime) -> dict[str, Any]:
+        message_ids = [m.id for m in rt.store.messages(conversation_id)]  # NotFound first
+        forgotten: list[int] = []
+        if rt.memory is not None:
+            for message_id in message_ids:
+                forgotten += rt.memory.store.forget_message(message_id)
+        rt.store.delete_conversation(conversation_id)
+        return {"deleted": conversation_id, "forgotten": sorted(set(forgotten))}
+
+    return await server_of(request).hub.run(caller.user_id, drop)
 
 
 @router.get(
@@ -309,6 +365,8 @@ class PersonaOut(BaseModel):
     persona_custom: bool
     onboarded: bool
     answers: dict[str, str]
+    name_reason: str | None
+    rendered: str = Field(description="The persona as the companion reads it, names filled in")
 
 
 class PersonaBody(BaseModel):
@@ -331,6 +389,8 @@ def _persona(rt: UserRuntime) -> dict[str, Any]:
         "persona_custom": identity.persona_text is not None,
         "onboarded": identity.onboarded,
         "answers": identity.answers,
+        "name_reason": rt.store.profile().get(keys.NAME_REASON),
+        "rendered": system_prompt(identity, date.today()),
     }
 
 
@@ -365,6 +425,57 @@ async def put_persona(body: PersonaBody, caller: CallerDep, request: Request) ->
         return _persona(rt)
 
     return await server_of(request).hub.run(caller.user_id, change)
+
+
+class QuestionOut(BaseModel):
+    key: str
+    prompt: str
+
+
+class OnboardingOut(BaseModel):
+    welcome: str
+    questions: list[QuestionOut]
+    onboarded: bool
+
+
+class OnboardingBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: dict[str, Annotated[str, Field(max_length=2000)]] = Field(max_length=20)
+
+
+class MetOut(BaseModel):
+    intro: str
+    persona: PersonaOut
+
+
+@router.get("/api/onboarding", response_model=OnboardingOut, tags=["persona"])
+async def get_onboarding(caller: CallerDep, request: Request) -> dict[str, Any]:
+    """The first meeting's questions, the same the terminal asks."""
+    done = await server_of(request).hub.run(
+        caller.user_id, lambda rt: Identity.load(rt.store).onboarded
+    )
+    return {
+        "welcome": onboarding.WELCOME,
+        "questions": [{"key": q.key, "prompt": q.prompt} for q in onboarding.QUESTIONS],
+        "onboarded": done,
+    }
+
+
+@router.post("/api/onboarding", response_model=MetOut, tags=["persona"])
+async def post_onboarding(
+    body: OnboardingBody, caller: CallerDep, request: Request
+) -> dict[str, Any]:
+    """Store the answers; the companion chooses its name and introduces itself."""
+    known = {q.key for q in onboarding.QUESTIONS}
+    unknown = sorted(set(body.answers) - known)
+    if unknown:
+        raise BadRequest(f"unknown question {unknown[0]!r}", hint="Answer the questions given.")
+
+    def meet(rt: UserRuntime) -> dict[str, Any]:
+        _, intro = onboarding.finish(rt.store, dict(body.answers))
+        return {"intro": intro, "persona": _persona(rt)}
+
+    return await server_of(request).hub.run(caller.user_id, meet)
 
 
 class Preferences(BaseModel):

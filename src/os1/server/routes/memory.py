@@ -11,7 +11,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from os1.memory import LongTermMemory
-from os1.memory.store import KINDS, MemoryKind, NewMemory
+from os1.memory.about import KNOWLEDGE_KINDS, about_you
+from os1.memory.store import KINDS, Memory, MemoryKind, NewMemory
+from os1.mind.persona import Identity
 from os1.server.auth import CallerDep
 from os1.server.errors import BadRequest
 from os1.server.hub import UserRuntime
@@ -97,6 +99,58 @@ async def search(
         return [h.as_dict() for h in mem.recall.search(q, k=k)]
 
     return await server_of(request).hub.run(caller.user_id, find)
+
+
+class KnownOut(BaseModel):
+    id: int
+    ids: list[int] = Field(description="Every stored memory that says this")
+    kind: str
+    text: str = Field(description="Said to the user: 'Your sister is called Anna.'")
+    person: str | None = Field(description="Whom it is about; null: the user")
+    said_at: str | None
+    created_at: str
+    sources: list[str]
+
+
+# A search hit weaker than this share of the best one is noise from the semantic side.
+RELEVANT_SHARE = 0.5
+
+
+@router.get("/api/memories/about", response_model=list[KnownOut])
+async def about(
+    caller: CallerDep,
+    request: Request,
+    q: Annotated[str | None, Query(max_length=2000)] = None,
+    kind: MemoryKind | None = None,
+    excerpts: Annotated[bool, Query(description="Include raw conversation turns")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[dict[str, Any]]:
+    """What I know about you: in the second person, one line per thing, grouped by person;
+    with `q`, the best matches of recall's own ranking, best first."""
+
+    def read(rt: UserRuntime) -> list[dict[str, Any]]:
+        mem = _memory(rt)
+        found: list[Memory]
+        if q and q.strip():
+            mem.consolidate()  # the newest turns get their embeddings before we search
+            hits = mem.recall.search(q, k=30)
+            top = hits[0].score if hits else 0.0
+            found = [h.memory for h in hits if h.score >= top * RELEVANT_SHARE]
+        else:
+            found = mem.store.list(kind)
+        if kind:
+            found = [m for m in found if m.kind == kind]
+        elif not excerpts:
+            found = [m for m in found if m.kind in KNOWLEDGE_KINDS]
+        user_name = Identity.load(rt.store).user_name
+        lines = about_you(found, user_name, excerpts=excerpts or kind == "episode")
+        if q and q.strip():  # rank order, not grouped
+            rank = {m.id: i for i, m in enumerate(found)}
+            lines.sort(key=lambda line: min(rank[i] for i in line.ids))
+        return [line.as_dict() for line in lines[offset : offset + limit]]
+
+    return await server_of(request).hub.run(caller.user_id, read)
 
 
 @router.get("/api/memories/export")

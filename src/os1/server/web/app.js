@@ -1,9 +1,21 @@
 // OS1 web app entry: session (login/logout), the hash router and the chat socket.
 
 import { api, setUnauthorizedHandler } from "./api.js";
-import { $, clearError, showError, toast } from "./ui.js";
+import { $, clearError, showError, titleView, toast } from "./ui.js";
 import { ChatSocket } from "./socket.js";
-import { connectionLost, handleEvent, initChat, loadConversations, openConversation, resetChat } from "./chat.js";
+import {
+  connectionBack,
+  connectionLost,
+  handleEvent,
+  initChat,
+  loadConversations,
+  openConversation,
+  resetChat,
+  scrollToLatest,
+  setMaxMessage,
+  showIntroduction,
+} from "./chat.js";
+import { initOnboarding, offerOnboarding } from "./onboarding.js";
 import { initMemories, showMemories } from "./memories.js";
 import { initSettings, loadPreferences, setSpeakReplies, showSettings } from "./settings.js";
 import { initVoice } from "./voice.js";
@@ -17,8 +29,10 @@ const socket = new ChatSocket({
     const el = $("#connection");
     el.dataset.state = connection;
     el.classList.toggle("offline", connection === "closed" || connection === "unauthorized");
-    el.textContent = { open: "", connecting: "Connecting…", closed: "Reconnecting…", unauthorized: "" }[connection] ?? "";
+    el.textContent = { open: "", connecting: "Connecting…", closed: "Offline, reconnecting…", unauthorized: "" }[connection] ?? "";
+    document.body.classList.toggle("offline", connection === "closed");
     if (connection === "closed") connectionLost();
+    if (connection === "open") connectionBack();
     if (connection === "unauthorized") checkSession();
   },
 });
@@ -39,6 +53,7 @@ async function enter(me) {
   signedIn = true;
   $("#whoami").textContent = me.username || "";
   $("#logout").hidden = Boolean(me.single_user);
+  setMaxMessage(me.max_message_chars);
   socket.open();
   loadCompanionName();
   loadPreferences()
@@ -47,6 +62,7 @@ async function enter(me) {
   // The view appears once its data is in, so nothing typed early is wiped by a late load.
   await route();
   showOnly("app-view");
+  scrollToLatest();
   if (!location.hash.startsWith("#/memories") && !location.hash.startsWith("#/settings")) {
     $("#message").focus();
   }
@@ -56,6 +72,7 @@ async function loadCompanionName() {
   try {
     const persona = await api("/api/persona");
     setCompanion(persona);
+    await offerOnboarding(persona);
   } catch {
     // The default name is fine if this fails; the settings page shows the error.
   }
@@ -65,6 +82,8 @@ function setCompanion(persona) {
   const name = (persona && persona.companion_name) || "OS1";
   document.body.dataset.companion = name;
   $("#message").placeholder = `Write to ${name}…`;
+  $("#brand-name").textContent = name;
+  titleView();
 }
 
 async function checkSession() {
@@ -83,13 +102,14 @@ async function checkSession() {
 async function route() {
   if (!signedIn) return;
   const parts = location.hash.replace(/^#\/?/, "").split("/");
+  if (parts[0] === "c") parts[0] = "chat"; // #/c/12, the short form of #/chat/12
   const view = VIEWS.includes(parts[0]) ? parts[0] : "chat";
   for (const name of VIEWS) $(`#${name}-view`).hidden = name !== view;
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  document.title = { chat: "Chat", memories: "Memories", settings: "Settings" }[view] + " · OS1";
+  titleView({ chat: "Chat", memories: "Memories", settings: "Settings" }[view]);
   if (view === "chat") {
     const id = parts[1] ? Number(parts[1]) : null;
     await loadConversations();
@@ -149,10 +169,19 @@ initChat(socket);
 initVoice();
 initMemories();
 initSettings({ onPersona: setCompanion });
+initOnboarding({
+  onMet: (met) => {
+    setCompanion(met.persona);
+    showIntroduction(met.intro);
+  },
+});
 window.addEventListener("hashchange", async () => {
   await route();
   // Keyboard and screen-reader users land where the new view starts.
-  if (location.hash.startsWith("#/chat") || !location.hash) $("#message").focus({ preventScroll: true });
+  if (location.hash.startsWith("#/chat") || location.hash.startsWith("#/c/") || !location.hash) $("#message").focus({ preventScroll: true });
   else $("#main").focus({ preventScroll: true });
 });
+// A link to a conversation as ?c=12 opens it like #/chat/12.
+const linked = new URLSearchParams(location.search).get("c");
+if (linked && /^\d+$/.test(linked)) history.replaceState(null, "", `${location.pathname}#/chat/${linked}`);
 checkSession();

@@ -2,7 +2,9 @@
 
 import { api } from "./api.js";
 import { speakReplies } from "./settings.js";
-import { $, h, toast, when } from "./ui.js";
+import { renderMarkdown } from "./markdown.js";
+import { plainArgs, plainQuestion } from "./plain.js";
+import { $, h, setUnseen, toast, when } from "./ui.js";
 
 const state = {
   socket: null,
@@ -14,6 +16,10 @@ const state = {
   tools: new Map(), // call_id -> tool line element
   confirms: new Map(), // call_id -> confirmation card
   unread: new Set(),
+  unseen: new Map(), // conversation id -> notifications the user hasn't looked at yet
+  queued: null, // the user's message waiting for the connection
+  lastSaid: "",
+  maxChars: 32000,
 };
 
 const thread = () => $("#thread");
@@ -23,7 +29,15 @@ const thread = () => $("#thread");
 function scrollDown(force = false) {
   const el = thread();
   const near = el.scrollHeight - el.scrollTop - el.clientHeight < 160;
-  if (force || near) el.scrollTop = el.scrollHeight;
+  // Forced (a thread opened, a message sent): straight to the end, not a slow glide.
+  if (force) el.scrollTo({ top: el.scrollHeight, behavior: "instant" });
+  else if (near) el.scrollTop = el.scrollHeight;
+}
+
+/** The thread at its latest message: called once the view is on screen (a hidden thread has
+ * no height to scroll). */
+export function scrollToLatest() {
+  scrollDown(true);
 }
 
 function append(node, force = false) {
@@ -35,13 +49,73 @@ function append(node, force = false) {
 
 function messageItem(role, text, { meta = "", extraClass = "", busy = false } = {}) {
   const label = role === "user" ? "You" : companionName();
-  return h(
+  const bubble = h("div", { class: "bubble" });
+  const item = h(
     "li",
     { class: `msg ${role} ${extraClass}`.trim(), "aria-busy": busy ? "true" : null },
     h("span", { class: "visually-hidden" }, label + ": "),
-    h("div", { class: "bubble" }, text),
+    bubble,
     meta ? h("div", { class: "meta" }, meta) : null,
   );
+  setBubble(item, text);
+  if (!busy) addActions(item);
+  return item;
+}
+
+/** The words of a message: the companion's as markdown (built as nodes), the user's as typed. */
+function setBubble(item, text) {
+  item.rawText = text;
+  const bubble = item.querySelector(".bubble");
+  if (item.classList.contains("assistant")) bubble.replaceChildren(...renderMarkdown(text));
+  else bubble.textContent = text;
+}
+
+// Labels come from CSS (::before), so a message's text stays only what was said.
+function actionButton(name, run) {
+  return h("button", { type: "button", class: `ghost msg-action ${name.toLowerCase().replace(/\s+/g, "-")}`, "aria-label": name, onclick: run });
+}
+
+/** Copy on every reply; edit-and-resend on the user's messages; regenerate on the last reply. */
+function addActions(item) {
+  if (item.querySelector(".msg-actions") || !item.rawText) return;
+  const buttons = [];
+  if (item.classList.contains("assistant")) {
+    const copy = actionButton("Copy", async () => {
+      try {
+        await navigator.clipboard.writeText(item.rawText);
+        copy.classList.add("done");
+        copy.setAttribute("aria-label", "Copied");
+        setTimeout(() => {
+          copy.classList.remove("done");
+          copy.setAttribute("aria-label", "Copy");
+        }, 2000);
+      } catch {
+        toast("I couldn't copy that.", { error: true, hint: "Your browser refused access to the clipboard." });
+      }
+    });
+    buttons.push(copy);
+    buttons.push(actionButton("Regenerate", () => regenerate(item)));
+  } else if (item.classList.contains("user")) {
+    buttons.push(actionButton("Edit and resend", () => editAndResend(item)));
+  }
+  item.append(h("div", { class: "msg-actions" }, buttons));
+}
+
+/** Ask the same question again: the words the user wrote before this reply. */
+function regenerate(item) {
+  if (state.busy) return;
+  let before = item.previousElementSibling;
+  while (before && !before.classList.contains("user")) before = before.previousElementSibling;
+  if (before && before.rawText) say(before.rawText);
+}
+
+/** Put a message back in the composer, to change it and send it again. */
+function editAndResend(item) {
+  const input = $("#message");
+  input.value = item.rawText;
+  input.dispatchEvent(new Event("input"));
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
 }
 
 function companionName() {
@@ -92,12 +166,12 @@ function confirmCard({ callId, summary, name, args, decide }) {
   const outcome = h("p", { class: "outcome", role: "status" });
   const yes = h("button", { type: "button", class: "primary" }, "Confirm");
   const no = h("button", { type: "button", class: "secondary" }, "Cancel");
-  const question = summary ? `Shall I ${summary.replace(/[.?!]\s*$/, "")}?` : `Shall I run ${name}?`;
+  const question = plainQuestion(summary, name);
   const card = h(
     "li",
     { class: "confirm-card", role: "group", "aria-label": "Needs your confirmation", "data-call-id": callId },
     h("p", { class: "question" }, question),
-    args && Object.keys(args).length ? h("details", {}, h("summary", {}, "Details"), h("pre", {}, argsText(args))) : null,
+    args && Object.keys(args).length ? h("details", {}, h("summary", {}, "Details"), h("pre", {}, plainArgs(args))) : null,
     h("div", { class: "buttons" }, yes, no),
     outcome,
   );
@@ -214,6 +288,71 @@ function renderConversations() {
   if (!state.conversations.length) list.append(h("li", { class: "muted" }, "No conversations yet."));
   const current = state.conversations.find((c) => c.id === state.conversationId);
   $("#chat-title").textContent = current ? current.title || "Untitled" : "New conversation";
+  $("#conversation-menu").hidden = !current;
+  if (!current) closeConversationTools();
+}
+
+// ---------- rename and delete ----------
+
+function closeConversationTools() {
+  $("#conversation-tools").hidden = true;
+  $("#conversation-ask").hidden = true;
+  $("#conversation-menu").setAttribute("aria-expanded", "false");
+}
+
+function toggleConversationTools() {
+  const tools = $("#conversation-tools");
+  if (!tools.hidden) {
+    closeConversationTools();
+    return;
+  }
+  const current = state.conversations.find((c) => c.id === state.conversationId);
+  $("#conversation-name").value = (current && current.title) || "";
+  tools.hidden = false;
+  $("#conversation-menu").setAttribute("aria-expanded", "true");
+  $("#conversation-name").focus();
+  $("#conversation-name").select();
+}
+
+async function renameConversation(event) {
+  event.preventDefault();
+  const title = $("#conversation-name").value.trim();
+  if (!title || state.conversationId === null) return;
+  try {
+    await api(`/api/conversations/${state.conversationId}`, { method: "PATCH", body: { title } });
+  } catch (error) {
+    toast(error.message, { error: true, hint: error.hint });
+    return;
+  }
+  closeConversationTools();
+  await loadConversations();
+  $("#conversation-menu").focus();
+}
+
+/** Delete asks first, in words, and the safe choice has focus. */
+function askDelete() {
+  const ask = $("#conversation-ask");
+  const keep = h("button", { type: "button", class: "secondary", onclick: closeConversationTools }, "Keep it");
+  const yes = h("button", { type: "button", class: "danger", onclick: deleteConversation }, "Yes, delete it");
+  ask.replaceChildren("Delete this conversation and what I learnt from it? This can't be undone. ", yes, " ", keep);
+  ask.hidden = false;
+  keep.focus();
+}
+
+async function deleteConversation() {
+  const id = state.conversationId;
+  try {
+    await api(`/api/conversations/${id}`, { method: "DELETE" });
+  } catch (error) {
+    toast(error.message, { error: true, hint: error.hint });
+    return;
+  }
+  closeConversationTools();
+  state.conversations = state.conversations.filter((c) => c.id !== id);
+  toast("Conversation deleted.");
+  location.hash = "#/chat";
+  if (state.conversationId === id) await openConversation(null);
+  $("#message").focus();
 }
 
 export async function loadConversations() {
@@ -268,6 +407,7 @@ export async function openConversation(id, { keepPending = false } = {}) {
   }
   state.conversationId = id;
   state.unread.delete(id);
+  markSeen();
   renderConversations();
   if (id === null) {
     thread().replaceChildren();
@@ -302,6 +442,37 @@ function setBusy(busy) {
   state.busy = busy;
   $("#send").disabled = busy;
   $("#stop").hidden = !busy;
+  // On a phone, Stop takes the file button's place so Send stays on screen.
+  $("#composer").classList.toggle("busy", busy);
+}
+
+// ---------- message length ----------
+
+/** The server's limit (from /api/me); a longer message is kept in the composer, not sent. */
+export function setMaxMessage(chars) {
+  if (Number.isInteger(chars) && chars > 0) state.maxChars = chars;
+  countChars();
+}
+
+function countChars() {
+  const length = $("#message").value.length;
+  const count = $("#composer-count");
+  const over = length > state.maxChars;
+  // Shown near the limit only: a counter on every short message is noise.
+  count.hidden = length < state.maxChars * 0.8;
+  count.textContent = `${length.toLocaleString()} / ${state.maxChars.toLocaleString()}`;
+  count.classList.toggle("over", over);
+  $("#message").setAttribute("aria-invalid", over ? "true" : "false");
+  return !over;
+}
+
+function tooLong(length) {
+  const error = $("#composer-error");
+  error.replaceChildren(
+    `That's ${length.toLocaleString()} characters; I can take ${state.maxChars.toLocaleString()} at most.`,
+    h("span", { class: "hint" }, "It's still here: shorten it or split it into several messages."),
+  );
+  error.hidden = false;
 }
 
 function startReply() {
@@ -319,19 +490,39 @@ function finishReply(text, note = "") {
     if (text) append(messageItem("assistant", text, { meta: note }));
     return;
   }
-  if (text && text !== turn.text) turn.bubble.textContent = text;
+  if (text && text !== turn.text) setBubble(turn.item, text);
+  else setBubble(turn.item, turn.text);
   if (!turn.bubble.textContent) turn.item.remove();
   turn.item.removeAttribute("aria-busy");
   if (note) turn.item.append(h("div", { class: "meta" }, note));
+  addActions(turn.item);
 }
 
 function say(text) {
   if (!text.trim() || state.busy) return;
-  append(messageItem("user", text), true);
+  const item = append(messageItem("user", text), true);
   state.stopped = false;
+  state.lastSaid = text;
   setBusy(true);
-  startReply();
-  state.socket.send({ type: "say", text, conversation_id: state.conversationId, new: false });
+  const sent = state.socket.send({ type: "say", text, conversation_id: state.conversationId, new: false });
+  if (sent) {
+    startReply();
+    return;
+  }
+  // Offline: the message waits in the socket's queue and goes out when it reconnects.
+  state.queued = item;
+  item.classList.add("queued");
+  item.append(h("div", { class: "meta queued-note" }, "Waiting for the connection; it goes out as soon as I'm back."));
+}
+
+/** The socket is open again: what was queued has just been sent. */
+export function connectionBack() {
+  if (!state.queued) return;
+  state.queued.classList.remove("queued");
+  const note = state.queued.querySelector(".queued-note");
+  if (note) note.remove();
+  state.queued = null;
+  if (state.busy) startReply();
 }
 
 function onTurnStarted(e) {
@@ -355,7 +546,7 @@ export function handleEvent(e) {
     case "text_delta": {
       const turn = startReply();
       turn.text += e.text;
-      turn.bubble.textContent = turn.text;
+      setBubble(turn.item, turn.text);
       scrollDown();
       break;
     }
@@ -421,6 +612,11 @@ export function handleEvent(e) {
       finishReply("");
       append(errorItem(e.message || "Something went wrong.", e.hint), true);
       setBusy(false);
+      if (["too_large", "input_too_long"].includes(e.code) && !$("#message").value && state.lastSaid) {
+        // Refused, not stored: the words go back where they were written.
+        $("#message").value = state.lastSaid;
+        $("#message").dispatchEvent(new Event("input"));
+      }
       break;
     case "notification":
       onNotification(e);
@@ -437,11 +633,45 @@ function onNotification(e) {
   } else {
     state.unread.add(e.conversation_id);
   }
+  if (!here || document.hidden) {
+    state.unseen.set(e.conversation_id, (state.unseen.get(e.conversation_id) || 0) + 1);
+    showUnseen();
+  }
+  const open = () => (location.hash = `#/chat/${e.conversation_id}`);
+  if (document.hidden || !document.hasFocus()) systemNotification(e, open);
   toast(e.text, {
     kind: e.kind,
-    action: here ? null : { label: "Open", run: () => (location.hash = `#/chat/${e.conversation_id}`) },
+    action: here ? null : { label: "Open", run: open },
   });
   loadConversations();
+}
+
+function showUnseen() {
+  let total = 0;
+  for (const count of state.unseen.values()) total += count;
+  setUnseen(total);
+}
+
+/** The conversation on screen has been seen: its notifications leave the tab-title count. */
+function markSeen() {
+  if (document.hidden || !state.unseen.has(state.conversationId)) return;
+  state.unseen.delete(state.conversationId);
+  showUnseen();
+}
+
+/** A notification from the browser, when the user allowed it (asked only on a click). */
+function systemNotification(e, open) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  try {
+    const note = new Notification(companionName(), { body: e.text, tag: `os1-${e.message_id || e.text}` });
+    note.addEventListener("click", () => {
+      window.focus();
+      open();
+      note.close();
+    });
+  } catch {
+    // Some browsers allow notifications only from a service worker; the toast still shows.
+  }
 }
 
 /** Read a typed reply aloud (a preference); failures are told, never in the way. */
@@ -485,11 +715,17 @@ export function showVoiceTurn(result) {
   loadConversations();
 }
 
+/** The companion's first words after onboarding: its chosen name and why. */
+export function showIntroduction(text) {
+  append(messageItem("assistant", text, { extraClass: "introduction" }), true);
+}
+
 /** The socket dropped: a reply in flight won't finish, so say so instead of waiting forever. */
 export function connectionLost() {
-  if (!state.busy) return;
+  // A queued message is not lost: it goes out on reconnection, so there is nothing to redo.
+  if (!state.busy || state.queued) return;
   finishReply("");
-  append(errorItem("The connection dropped before the reply finished.", "I'm reconnecting. Your message was saved if it reached me; ask again to get a reply."), true);
+  append(errorItem("The connection dropped before my reply finished.", "Your message is saved. I'm reconnecting; once I'm back, Regenerate asks me again."), true);
   setBusy(false);
 }
 
@@ -515,9 +751,19 @@ export function initChat(socket) {
     event.preventDefault();
     const text = input.value;
     if (!text.trim() || state.busy) return;
+    if (!countChars()) {
+      tooLong(text.length);
+      input.focus();
+      return;
+    }
+    $("#composer-error").hidden = true;
     input.value = "";
     grow();
+    countChars();
     say(text);
+  });
+  input.addEventListener("input", () => {
+    if (countChars()) $("#composer-error").hidden = true;
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -540,6 +786,16 @@ export function initChat(socket) {
     input.focus();
   });
   $("#new-conversation").addEventListener("click", newConversation);
+  $("#conversation-menu").addEventListener("click", toggleConversationTools);
+  $("#conversation-tools").addEventListener("submit", renameConversation);
+  $("#delete-conversation").addEventListener("click", askDelete);
+  $("#conversation-tools").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      closeConversationTools();
+      $("#conversation-menu").focus();
+    }
+  });
+  document.addEventListener("visibilitychange", markSeen);
   $("#toggle-conversations").addEventListener("click", () => {
     const sidebar = $("#conversations");
     const open = !sidebar.classList.contains("open");
@@ -566,6 +822,9 @@ export function resetChat() {
   state.conversations = [];
   state.turn = null;
   state.unread.clear();
+  state.unseen.clear();
+  state.queued = null;
+  setUnseen(0);
   setBusy(false);
   thread().replaceChildren();
 }

@@ -5,7 +5,7 @@ import { $, h, toast, when } from "./ui.js";
 
 const PAGE = 50;
 const KIND_NAMES = { fact: "fact", preference: "preference", event: "event", reflection: "reflection", episode: "conversation" };
-const state = { offset: 0, query: "", kind: "" };
+const state = { offset: 0, query: "", kind: "", excerpts: false, generation: 0 };
 
 function status(text) {
   $("#memory-status").textContent = text;
@@ -21,7 +21,12 @@ function memoryItem(m) {
   const actions = h("div", { class: "actions" });
   const item = h(
     "li",
-    { class: "memory", "data-memory-id": m.id, "aria-labelledby": `memory-${m.id}-text` },
+    {
+      class: "memory",
+      "data-memory-id": m.id,
+      "data-memory-ids": (m.ids || [m.id]).join(" "),
+      "aria-labelledby": `memory-${m.id}-text`,
+    },
     text,
     h(
       "div",
@@ -93,9 +98,13 @@ function memoryItem(m) {
     actions.querySelectorAll("button").forEach((b) => (b.disabled = true));
     let gone = [m.id];
     try {
-      const answer = await api(`/api/memories/${m.id}`, { method: "DELETE" });
-      // Forgetting a memory also forgets what was derived from it: take those off the page too.
-      if (answer && Array.isArray(answer.forgotten)) gone = gone.concat(answer.forgotten);
+      // One line may stand for several memories that say the same thing: forget them all.
+      for (const id of m.ids || [m.id]) {
+        if (gone.includes(id) && id !== m.id) continue;
+        const answer = await api(`/api/memories/${id}`, { method: "DELETE" });
+        // Forgetting a memory also forgets what was derived from it: take those off the page too.
+        if (answer && Array.isArray(answer.forgotten)) gone = gone.concat(answer.forgotten);
+      }
     } catch (err) {
       toast(err.message, { error: true, hint: err.hint });
       showButtons();
@@ -104,48 +113,70 @@ function memoryItem(m) {
     const next = item.nextElementSibling || item.previousElementSibling;
     item.remove();
     for (const id of gone) {
-      const other = document.querySelector(`.memory[data-memory-id="${id}"]`);
+      const other = document.querySelector(`.memory[data-memory-ids~="${id}"]`);
       if (other) other.remove();
+    }
+    for (const group of document.querySelectorAll(".memory-group")) {
+      if (!group.querySelector(".memory")) group.remove();
     }
     state.offset = Math.max(0, state.offset - 1);
     status("Forgotten.");
     if (next && next.isConnected) next.querySelector("button").focus();
     else $("#memory-query").focus();
-    if (!$("#memory-list").childElementCount) status("Forgotten. Nothing else to show here.");
+    if (!shownCount()) status("Forgotten. Nothing else to show here.");
   };
 
   showButtons();
   return item;
 }
 
+function shownCount() {
+  return $("#memory-list").querySelectorAll(".memory").length;
+}
+
+/** The list a line goes in: one per person ("You" first), or one ranked list for a search. */
+function groupList(person) {
+  const key = state.query ? "search" : person === null ? "you" : `person:${person}`;
+  const box = $("#memory-list");
+  const existing = [...box.children].find((g) => g.dataset.group === key);
+  if (existing) return existing.querySelector("ul");
+  const title = state.query ? "Best matches" : person === null ? "You" : person;
+  const id = `memory-group-${box.childElementCount}`;
+  const list = h("ul", { class: "memory-items", "aria-labelledby": id });
+  box.append(h("section", { class: "memory-group", "data-group": key }, h("h2", { id, class: "memory-group-title" }, title), list));
+  return list;
+}
+
 async function load({ more = false } = {}) {
-  const list = $("#memory-list");
+  const box = $("#memory-list");
   if (!more) {
     state.offset = 0;
-    list.replaceChildren();
+    box.replaceChildren();
   }
   status("Looking…");
-  let memories;
+  // A newer load (a filter changed while this one waited) wins; this one's answer is dropped.
+  const generation = ++state.generation;
+  let lines;
   try {
-    if (state.query) {
-      const found = await api(`/api/memories/search?q=${encodeURIComponent(state.query)}`);
-      memories = found.map((r) => r.memory || r).filter((m) => !state.kind || m.kind === state.kind);
-    } else {
-      const params = new URLSearchParams({ limit: String(PAGE), offset: String(state.offset) });
-      if (state.kind) params.set("kind", state.kind);
-      memories = await api(`/api/memories?${params}`);
-    }
+    const params = new URLSearchParams({ limit: String(PAGE), offset: String(state.offset) });
+    if (state.query) params.set("q", state.query);
+    if (state.kind) params.set("kind", state.kind);
+    if (state.excerpts) params.set("excerpts", "true");
+    lines = await api(`/api/memories/about?${params}`);
   } catch (error) {
+    if (generation !== state.generation) return;
     status("");
-    list.replaceChildren(h("li", { class: "error", role: "alert" }, error.message, error.hint ? h("span", { class: "hint" }, error.hint) : null));
+    box.replaceChildren(h("p", { class: "error", role: "alert" }, error.message, error.hint ? h("span", { class: "hint" }, error.hint) : null));
     return;
   }
-  list.append(...memories.map(memoryItem));
-  state.offset += memories.length;
-  $("#memory-more").hidden = Boolean(state.query) || memories.length < PAGE;
-  const shown = list.childElementCount;
+  if (generation !== state.generation) return;
+  if (!more) box.replaceChildren();
+  for (const line of lines) groupList(line.person).append(memoryItem(line));
+  state.offset += lines.length;
+  $("#memory-more").hidden = Boolean(state.query) || lines.length < PAGE;
+  const shown = shownCount();
   if (!shown) status(state.query ? `Nothing matches “${state.query}”.` : "Nothing remembered yet. Talk to me and I'll keep what matters.");
-  else status(state.query ? `${shown} memor${shown === 1 ? "y matches" : "ies match"} “${state.query}”.` : `${shown} memor${shown === 1 ? "y" : "ies"}.`);
+  else status(state.query ? `${shown} memor${shown === 1 ? "y matches" : "ies match"} “${state.query}”, best first.` : `${shown} memor${shown === 1 ? "y" : "ies"}.`);
 }
 
 export function showMemories() {
@@ -161,6 +192,10 @@ export function initMemories() {
   });
   $("#memory-kind").addEventListener("change", () => {
     state.kind = $("#memory-kind").value;
+    load();
+  });
+  $("#memory-excerpts").addEventListener("change", () => {
+    state.excerpts = $("#memory-excerpts").checked;
     load();
   });
   $("#memory-more").addEventListener("click", () => load({ more: true }));

@@ -23,6 +23,7 @@ export async function loadPreferences() {
 }
 
 export async function showSettings() {
+  showNotifyState();
   const personaError = $("#persona-form .error");
   const settingsError = $("#settings-form .error");
   clearError(personaError);
@@ -36,6 +37,7 @@ export async function showSettings() {
     $("#companion-name").value = persona.companion_name || "";
     $("#user-name").value = persona.user_name || "";
     $("#persona-text").value = persona.persona_text || "";
+    $("#persona-rendered").textContent = persona.rendered || "";
     if (persona.voice) $("#voice-style").value = persona.voice;
   } catch (error) {
     showError(personaError, error);
@@ -58,8 +60,30 @@ export async function showSettings() {
   $("#settings-form").dataset.loaded = "true";
 }
 
+/** Whether reminders and messages I start can reach you through the browser. */
+function showNotifyState() {
+  const supported = "Notification" in window;
+  const permission = supported ? Notification.permission : "unsupported";
+  $("#notify-allow").hidden = permission !== "default";
+  $("#notify-state").textContent = {
+    granted: "Reminders and messages I start reach you as notifications, even in another tab.",
+    denied: "Notifications are blocked for this site; your browser's site settings can allow them.",
+    default: "Reminders reach you as notifications only if you allow them.",
+    unsupported: "This browser can't show notifications; reminders appear here.",
+  }[permission];
+}
+
 export function initSettings({ onPersona }) {
   onPersonaSaved = onPersona;
+  showNotifyState();
+  // Asked only on this click: browsers ignore (and users dislike) a request on page load.
+  $("#notify-allow").addEventListener("click", async () => {
+    try {
+      await Notification.requestPermission();
+    } finally {
+      showNotifyState();
+    }
+  });
   $("#voice-speed").addEventListener("input", (event) => {
     $("#voice-speed-value").textContent = speedText(event.target.value);
   });
@@ -75,7 +99,10 @@ export function initSettings({ onPersona }) {
     if (user) body.user_name = user;
     try {
       const saved = await api("/api/persona", { method: "PUT", body });
-      if (saved) $("#persona-text").value = saved.persona_text || "";
+      if (saved) {
+        $("#persona-text").value = saved.persona_text || "";
+        $("#persona-rendered").textContent = saved.rendered || "";
+      }
       onPersonaSaved(saved || {});
       toast("Persona saved.");
     } catch (err) {

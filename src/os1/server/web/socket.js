@@ -45,10 +45,15 @@ export class ChatSocket {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
+  /** Send now, or queue until the socket is back; true if it went out at once. */
   send(message) {
     const text = JSON.stringify(message);
-    if (this.isOpen) this.ws.send(text);
-    else this.queue.push(text);
+    if (this.isOpen) {
+      this.ws.send(text);
+      return true;
+    }
+    this.queue.push(text);
+    return false;
   }
 
   close() {

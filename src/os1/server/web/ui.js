@@ -68,3 +68,22 @@ export function when(iso) {
     ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
     : date.toLocaleDateString([], { day: "numeric", month: "short", year: date.getFullYear() === now.getFullYear() ? undefined : "numeric" });
 }
+
+let viewTitle = "Chat";
+let unseen = 0;
+
+/** "Chat · Samantha", with "(2) " in front while notifications wait unseen. */
+export function titleView(view = viewTitle) {
+  viewTitle = view;
+  document.title = `${unseen ? `(${unseen}) ` : ""}${view} · ${document.body.dataset.companion || "OS1"}`;
+}
+
+/** Count what the companion said while the user looked away (0: all seen). */
+export function setUnseen(count) {
+  unseen = count;
+  titleView();
+}
+
+export function addUnseen() {
+  setUnseen(unseen + 1);
+}

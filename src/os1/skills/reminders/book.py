@@ -80,7 +80,11 @@ MIGRATIONS = [
         user_id TEXT NOT NULL PRIMARY KEY,
         last_message_id INTEGER NOT NULL
     );
+    """,
+    # A reminder set in a conversation is delivered in that conversation.
     """
+    ALTER TABLE reminders ADD COLUMN conversation_id INTEGER;
+    """,
 ]
 
 
@@ -162,6 +166,7 @@ def add(
     urgent: bool = False,
     dedupe_key: str | None = None,
     expires: datetime | None = None,
+    conversation_id: int | None = None,
 ) -> Reminder | None:
     """Keep a new reminder; None when one with the same dedupe key already exists."""
     sql = prepare(store)
@@ -170,8 +175,8 @@ def add(
     with sql.transaction() as db:
         cur = db.execute(
             "INSERT INTO reminders (user_id, kind, text, source, tz, rrule, rule_start, "
-            "occurrence_ts, due_ts, expires_ts, urgent, dedupe_key, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "occurrence_ts, due_ts, expires_ts, urgent, dedupe_key, created_at, updated_at, "
+            "conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             (
                 sql.user_id,
@@ -188,6 +193,7 @@ def add(
                 dedupe_key,
                 stamp,
                 stamp,
+                conversation_id,
             ),
         )
         if cur.rowcount == 0:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from os1.mind.outbox import PROFILE_KEY, Notifier, deliver, notifier
+from os1.mind.outbox import Notifier, deliver, notifier
 from os1.skills.reminders.book import sql_store
 from os1.skills.reminders.parse import next_occurrence
 from os1.skills.reminders.policy import (
@@ -92,7 +92,15 @@ def fire(
         )
         firing_id = int(cur.lastrowid or 0)
     message_id = _deliver(
-        sql, firing_id, reminder_id, kind, text, from_epoch(occurrence, tz), late, notify
+        sql,
+        firing_id,
+        reminder_id,
+        kind,
+        text,
+        from_epoch(occurrence, tz),
+        late,
+        notify,
+        row["conversation_id"],
     )
     _confirm(sql, firing_id, now_ts, message_id)
     return "late" if late else "fired"
@@ -200,6 +208,7 @@ def _deliver(
     due: datetime,
     late: bool,
     notify: Notifier,
+    conversation_id: int | None = None,
 ) -> int:
     return deliver(
         store,
@@ -209,19 +218,18 @@ def _deliver(
         late=late,
         meta={"reminder_id": reminder_id, "firing_id": firing_id},
         notify=notify,
+        conversation_id=conversation_id,
     ).message_id
 
 
 def _sent_message(store: Store, firing_id: int) -> int | None:
-    """The outbox message that carries this firing's id, if it was stored."""
+    """The message that carries this firing's id, if it was stored (in the outbox, or in the
+    conversation where the reminder was set)."""
     sql = sql_store(store)
-    conv = sql.profile().get(PROFILE_KEY)
-    if not isinstance(conv, int):
-        return None
     found = sql.query(
-        "SELECT id FROM messages WHERE conversation_id = ? AND user_id = ? "
+        "SELECT id FROM messages WHERE user_id = ? AND role = 'assistant' "
         "AND json_extract(meta, '$.firing_id') = ? ORDER BY id LIMIT 1",
-        (conv, sql.user_id, firing_id),
+        (sql.user_id, firing_id),
     )
     return int(found[0][0]) if found else None
 
@@ -265,15 +273,19 @@ def recover(
         _confirm(sql, firing_id, now_ts, sent)
         return False
     reminder = sql.query(
-        "SELECT tz FROM reminders WHERE id = ? AND user_id = ?", (row["reminder_id"], sql.user_id)
+        "SELECT tz, conversation_id FROM reminders WHERE id = ? AND user_id = ?",
+        (row["reminder_id"], sql.user_id),
     )
     tz = zone(reminder[0]["tz"]) if reminder else zone("UTC")
+    conversation_id = reminder[0]["conversation_id"] if reminder else None
     due = from_epoch(row["occurrence_ts"], tz)
     late = now_ts - row["occurrence_ts"] > rules.late_after.total_seconds()
     text = row["text"]
     if late and not row["late"]:
         text = compose(row["kind"], _strip_prefix(text), due, True)
-    message_id = _deliver(sql, firing_id, row["reminder_id"], row["kind"], text, due, late, notify)
+    message_id = _deliver(
+        sql, firing_id, row["reminder_id"], row["kind"], text, due, late, notify, conversation_id
+    )
     _confirm(sql, firing_id, now_ts, message_id)
     log.info("delivered reminder %s after a crash", row["reminder_id"])
     return True

@@ -21,7 +21,15 @@ def create(ctx: SkillContext, what: str, when: str = "") -> tuple[book.Reminder,
     parsed = parse_reminder(
         _URGENT.sub(" ", said), ctx.now(), zone(tz_name), config.hours, date_order=config.date_order
     )
-    reminder = book.add(ctx.store, parsed.what, parsed.when, tz_name, source=said, urgent=urgent)
+    reminder = book.add(
+        ctx.store,
+        parsed.what,
+        parsed.when,
+        tz_name,
+        source=said,
+        urgent=urgent,
+        conversation_id=ctx.conversation_id,
+    )
     assert reminder is not None  # only proactive messages carry a dedupe key
     return reminder, parsed
 
