@@ -46,7 +46,10 @@ MODEL_DIRS = (
 # Sections whose keys can be set one by one (`os1 config set server.single_user false`), each
 # checked by its own typed model, imported only then ("module:Class", so the CLI stays quick
 # and this module does not depend on the server).
-SECTION_MODELS = {"server": "os1.server.options:ServerOptions"}
+SECTION_MODELS = {
+    "server": "os1.server.options:ServerOptions",
+    "mcp": "os1.mcp.config:McpSettings",
+}
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -140,6 +143,14 @@ class Settings(BaseSettings):
     timezone: str | None = Field(
         None, description="IANA time zone for reminders and the calendar; default: the system's"
     )
+    # -- inner life (os1.inner): follow-ups, moods, our story; a fixed clock for tests
+    inner_life: bool = Field(
+        True, description="Follow up on what you said was coming, remember moods and our story"
+    )
+    now: str | None = Field(
+        None, description="A fixed ISO date and time to live at (tests, benchmarks); OS1_NOW"
+    )
+    # -- end inner life
     # Each skill validates its own table with its own typed model (e.g. [mail.accounts.work]),
     # so adding a skill never means editing this class.
     mail: dict[str, Any] = Field(default_factory=dict, description="Mail accounts ([mail])")
@@ -151,6 +162,9 @@ class Settings(BaseSettings):
         default_factory=dict, description="When the companion may speak first ([proactive])"
     )
     server: dict[str, Any] = Field(default_factory=dict, description="os1 serve ([server])")
+    mcp: dict[str, Any] = Field(
+        default_factory=dict, description="Other MCP servers whose tools OS1 may use ([mcp])"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,7 @@ LAZY_COMMANDS = {
     "letters": "os1.interfaces.cli_letters:letters",
     "listen": "os1.interfaces.cli_voice:listen",
     "mail": "os1.interfaces.cli_mail:mail",
+    "mcp": "os1.interfaces.cli_mcp:mcp",
     "memory": "os1.interfaces.cli_memory:memory",
     "models": "os1.interfaces.cli_models:models",
     "notes": "os1.interfaces.cli_calendar:notes",
@@ -45,6 +46,8 @@ LAZY_COMMANDS = {
     "reminders": "os1.interfaces.cli_reminders:reminders",
     "serve": "os1.interfaces.cli_server:serve",
     "speak": "os1.interfaces.cli_voice:speak",
+    "story": "os1.interfaces.cli_inner:story",  # inner life
+    "threads": "os1.interfaces.cli_inner:threads",  # inner life
     "users": "os1.interfaces.cli_server:users",
     "voice": "os1.interfaces.cli_voice:voice",
 }

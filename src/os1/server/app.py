@@ -11,11 +11,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 import os1
 from os1.config import Settings, load_settings
 from os1.errors import NotFound
 from os1.interfaces.services import BackgroundServices
+from os1.mcp.http import McpEndpoint
 from os1.models.base import ChatModel
 from os1.server import errors
 from os1.server.auth import bearer
@@ -53,6 +55,7 @@ def create_app(
     settings = settings or load_settings(home)
     options = ServerOptions.of(settings)
     hub = Hub(home, settings, options=options, model=model, skills=skills)
+    mcp_endpoint = McpEndpoint(hub)
     users = Users(SQLiteStore(home / DB_FILE, "server"))
     server = Server(
         hub=hub,
@@ -69,7 +72,8 @@ def create_app(
             BackgroundServices(hub.db_path, settings, home).start() if options.scheduler else None
         )
         try:
-            yield
+            async with mcp_endpoint.running():  # MCP: the /mcp sessions' task group
+                yield
         finally:
             if services is not None:
                 await asyncio.to_thread(services.stop)
@@ -125,6 +129,8 @@ def create_app(
 
     for router in (api.router, memory.router, ws.router, openai.router, voice.router):
         app.include_router(router)
+    # MCP hosts, with the API's token authentication (before the web files' catch-all).
+    app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))
     _static(app)
     return app
 
