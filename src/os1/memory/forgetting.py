@@ -92,6 +92,11 @@ def forget_everywhere(memories: MemoryStore, term: str) -> Forgotten:
     done.turns = before[1] - after[1]
     found = mentions(term)
     done.titles = _retitle(db, found)
+    # -- inner life: open threads that quote it go too (counted with the turns they repeat)
+    from os1.inner.life import forget_threads
+
+    forget_threads(db, found)
+    # -- end inner life
     done.answers = _forget_in_profile(db, found)
     done.reminders = _delete_rows(db, "reminders", ("text", "note", "source"), found)
     _delete_rows(db, "reminder_firings", ("text",), found)

@@ -37,6 +37,7 @@ from os1.skills.runner import ToolRunner, confirmation_prompt
 from os1.storage.base import DialogueLine, MessageStatus, Store, StoredMessage
 
 if TYPE_CHECKING:
+    from os1.inner.life import InnerLife, Opener
     from os1.memory import Hit, LongTermMemory
     from os1.skills import Skills
     from os1.skills.base import SkillContext
@@ -72,6 +73,7 @@ class Companion:
         self.consolidate_in_background = consolidate_in_background
         self._today = today
         self._background: asyncio.Future[int] | None = None
+        self._openers: dict[int, tuple[str, str]] = {}  # inner life: conversation -> line
         # -- MCP: the tools of the servers in [mcp.servers], for a model that calls tools
         if skills is not None and has_servers(settings):
             from os1.mcp.client import with_mcp_tools
@@ -119,6 +121,9 @@ class Companion:
             yield _error(exc)
             return
         yield TurnStarted(conversation_id=conv, user_message_id=user_msg.id)
+        # -- inner life: take in the message; one follow-up line may open the reply
+        inner = self._inner_life(user_msg)
+        # -- end inner life
 
         policy = self._policy_reply(text, identity, user_msg)
         if policy is not None:
@@ -135,11 +140,19 @@ class Companion:
             )
             return
 
+        # -- inner life: an anniversary, a thread whose day has passed, yesterday's mood. It
+        # opens the reply and is kept as part of it (one assistant message, roles alternate).
+        opener = inner.opener() if inner is not None else None
+        if opener is not None:
+            self._openers[conv] = (opener.text, opener.kind)
+            yield TextDelta(text=opener.text + "\n\n")
+        # -- end inner life
+
         if self.skills is not None and self.skill_context is not None:
             # Only the user's own words reach the intents: never text from a mail or a file.
             planned = self.skills.plan(text, self.skill_context)
             if planned is not None:
-                async for event in self._skill_reply(conv, *planned):
+                async for event in self._opened(conv, self._skill_reply(conv, *planned), opener):
                     yield event
                 return
 
@@ -147,13 +160,38 @@ class Companion:
         if self.memory is not None and small_model.profile_enabled(self.settings, self.model):
             answered = answer_question(self.memory, text, identity.user_name)
             if answered is not None:
-                async for event in self._memory_answer(conv, answered):
+                async for event in self._opened(conv, self._memory_answer(conv, answered), opener):
                     yield event
                 return
 
-        async for event in self._model_reply(conv, user_msg, identity, interrupted_text):
+        replying = self._model_reply(conv, user_msg, identity, interrupted_text)
+        async for event in self._opened(conv, replying, opener):
             yield event
         self._consolidate_later()
+
+    async def _opened(
+        self, conv: int, events: AsyncIterator[Event], opener: Opener | None
+    ) -> AsyncIterator[Event]:
+        """The reply's events, its final text starting with the inner life's opener line."""
+        try:
+            async with contextlib.aclosing(events):  # type: ignore[type-var]
+                async for event in events:
+                    if opener is not None and isinstance(event, TurnDone):
+                        text = f"{opener.text}\n\n{event.text}"
+                        event = event.model_copy(update={"text": text})
+                    yield event
+        finally:
+            self._openers.pop(conv, None)  # a reply that stored nothing leaves no line behind
+
+    def _inner_life(self, user_msg: StoredMessage) -> InnerLife | None:
+        """The inner life, having observed this message (None when it is off)."""
+        from os1.inner.life import InnerLife, enabled
+
+        if not enabled(self.settings):
+            return None
+        inner = InnerLife(self.store, self.settings)
+        inner.observe(user_msg)
+        return inner
 
     async def _skill_reply(
         self, conv: int, intent_name: str, calls: list[PlannedCall]
@@ -260,6 +298,9 @@ class Companion:
         *,
         remember: bool = True,
     ) -> StoredMessage:
+        opener = self._openers.pop(conv, None)
+        if opener is not None and status != "interrupted":  # what was spoken includes it
+            text, meta = f"{opener[0]}\n\n{text}", {**meta, "inner": opener[1]}
         stored = self.store.add_message(conv, "assistant", text, status=status, meta=meta)
         if self.memory is not None and remember and text.strip():
             self.memory.remember_turn(stored, "assistant")

@@ -1,0 +1,196 @@
+"""The inner life in a turn: `observe` the user's message (its mood, the threads it opens or
+answers), then at most one `opener` — an anniversary, a follow-up on a thread whose day has
+passed, or yesterday's mood — said before the reply. Deterministic, no model involved.
+
+State lives in the user's profile through the `Store` interface (so any store keeps it);
+`forget_everywhere` removes the threads that mention what is forgotten (`forget_threads`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from os1 import clock
+from os1.config import Settings
+from os1.errors import NotFound, OS1Error
+from os1.inner import mood, story
+from os1.inner import threads as th
+from os1.inner.threads import Thread
+from os1.mind.persona import Identity
+from os1.storage.base import Store, StoredMessage
+
+OpenerKind = Literal["anniversary", "thread", "mood"]
+# A message longer than this is kept as an answer only in part.
+ANSWER_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Opener:
+    kind: OpenerKind
+    text: str
+    ref: str  # what it was about: a thread id, an anniversary, a mood record
+
+
+class InnerLife:
+    """One user's threads, moods and story, read and written through the store's profile."""
+
+    def __init__(self, store: Store, settings: Settings, now: datetime | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.now = now or clock.now(settings, _zone(store, settings))
+        self.today = self.now.date()
+        self._first_of_day = False
+
+    # -- stored state ---------------------------------------------------------------------
+
+    def _get(self, key: str) -> dict[str, Any]:
+        return dict(self.store.profile().get(key) or {})
+
+    def threads(self, *, include_closed: bool = False) -> list[Thread]:
+        found = [Thread(**v) for v in self._get(th.PROFILE_KEY).values()]
+        return sorted(
+            (t for t in found if include_closed or t.state != "closed"), key=lambda t: t.id
+        )
+
+    def _save_threads(self, threads: list[Thread]) -> None:
+        closed = [t.id for t in threads if t.state == "closed"]
+        dropped = set(closed[: max(0, len(closed) - th.KEEP_CLOSED)])
+        kept = {str(t.id): t.as_dict() for t in threads if t.id not in dropped}
+        self.store.set_profile(th.PROFILE_KEY, kept)
+
+    def close(self, thread_id: int, answer: str | None = None) -> Thread:
+        every = self.threads(include_closed=True)
+        found = next((t for t in every if t.id == thread_id), None)
+        if found is None:
+            raise NotFound(f"no thread {thread_id}", hint="`os1 threads list` shows them.")
+        closed = replace(found, state="closed", answer=answer or found.answer)
+        self._save_threads([closed if t.id == thread_id else t for t in every])
+        return closed
+
+    # -- the turn ---------------------------------------------------------------------------
+
+    def observe(self, message: StoredMessage) -> list[Thread]:
+        """Take in the user's message; returns the threads it opened."""
+        text = message.content
+        saga = self._get(story.PROFILE_KEY)
+        story.met_day(self.store, saga, self.today)
+        self._first_of_day = saga.get("last_turn_day") != self.today.isoformat()
+        saga["last_turn_day"] = self.today.isoformat()
+        moods = self._get(mood.PROFILE_KEY)
+        day = mood.record(moods, message.conversation_id, text, self.now)
+        if day.lowest <= mood.HARD and "first_hard" not in saga:
+            saga["first_hard"] = self.today.isoformat()
+        self.store.set_profile(mood.PROFILE_KEY, moods)
+        self.store.set_profile(story.PROFILE_KEY, saga)
+
+        every = self.threads(include_closed=True)
+        answered = any(t.state == "asked" for t in every)
+        # The message after a follow-up is the answer: the thread is done.
+        every = [
+            replace(t, state="closed", answer=text[:ANSWER_CHARS]) if t.state == "asked" else t
+            for t in every
+        ]
+        opened: list[Thread] = []
+        next_id = max((t.id for t in every), default=0) + 1
+        known = {t.topic for t in every if t.state == "open"}
+        for topic, question, due in th.find_threads(text, self.now):
+            if topic in known:
+                continue
+            opened.append(
+                Thread(
+                    id=next_id + len(opened),
+                    topic=topic,
+                    question=question,
+                    due=due.isoformat(),
+                    said=text[:ANSWER_CHARS],
+                    source=f"msg:{message.id}",
+                    conversation_id=message.conversation_id,
+                    created_at=self.now.isoformat(),
+                )
+            )
+        if opened or answered:
+            self._save_threads(every + opened)
+        return opened
+
+    def opener(self) -> Opener | None:
+        """At most one line to say before the reply, marked as said so it is never repeated."""
+        # Yesterday's mood is only worth a word today; a thread can wait for the next turn.
+        return self._anniversary() or self._mood() or self._follow_up()
+
+    def _anniversary(self) -> Opener | None:
+        if not self._first_of_day:
+            return None
+        saga = self._get(story.PROFILE_KEY)
+        found = story.anniversary(story.met_day(self.store, saga, self.today), self.today)
+        said = list(saga.get("said") or [])
+        if found is None or found[0] in said:
+            return None
+        saga["said"] = [*said, found[0]]
+        self.store.set_profile(story.PROFILE_KEY, saga)
+        line = story.anniversary_line(found[1], Identity.load(self.store))
+        return Opener("anniversary", line, found[0])
+
+    def _follow_up(self) -> Opener | None:
+        every = self.threads(include_closed=True)
+        for thread in every:
+            if not th.due_now(thread, self.now):
+                continue
+            if not self._source_exists(thread):
+                # Its message was forgotten: so is the thread, without a word about it.
+                every = [t for t in every if t.id != thread.id]
+                self._save_threads(every)
+                continue
+            asked = replace(thread, state="asked", asked_at=self.now.isoformat())
+            self._save_threads([asked if t.id == thread.id else t for t in every])
+            return Opener("thread", thread.question, str(thread.id))
+        return None
+
+    def _mood(self) -> Opener | None:
+        moods = self._get(mood.PROFILE_KEY)
+        found = mood.yesterday_line(moods, self.today)
+        if found is None:
+            return None
+        key, line = found
+        moods[key] = {**moods[key], "mentioned": True}
+        self.store.set_profile(mood.PROFILE_KEY, moods)
+        return Opener("mood", line, key)
+
+    def _source_exists(self, thread: Thread) -> bool:
+        kind, _, ident = thread.source.partition(":")
+        if kind != "msg":
+            return True
+        try:
+            kept = self.store.messages(thread.conversation_id)
+        except NotFound:
+            return False
+        # Ids of deleted rows may be used again: the words must match too.
+        return any(str(m.id) == ident and m.content[:ANSWER_CHARS] == thread.said for m in kept)
+
+
+def forget_threads(store: Store, found: re.Pattern[str]) -> int:
+    """Threads that mention what is being forgotten go (for `forget_everywhere`; they repeat
+    the user's words, so they are counted with the turns, not apart)."""
+    kept = dict(store.profile().get(th.PROFILE_KEY) or {})
+    doomed = [k for k, v in kept.items() if found.search(json.dumps(v, ensure_ascii=False))]
+    for key in doomed:
+        del kept[key]
+    if doomed:
+        store.set_profile(th.PROFILE_KEY, kept)
+    return len(doomed)
+
+
+def _zone(store: Store, settings: Settings) -> Any:
+    from os1.skills.reminders.policy import zone, zone_name
+
+    try:
+        return zone(zone_name(store, settings))
+    except OS1Error:
+        return None
+
+
+def enabled(settings: Settings) -> bool:
+    return bool(getattr(settings, "inner_life", True))
