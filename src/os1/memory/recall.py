@@ -5,8 +5,13 @@ No language model is called here: recall must be fast and must work with the tin
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import numpy as np
 
 from os1.memory.dates import find_time_ranges
 from os1.memory.embedders import Embedder
@@ -31,9 +36,16 @@ LEXICAL_WEIGHT = 0.7
 # often spans a question and its answer.
 EXPAND_TOP = 2
 NEIGHBOUR_FACTOR = 0.98
-COMMON_TERM_DOCS = 2000
+# Words in more memories than this are left to the semantic side. Ranking a word costs in
+# proportion to the memories holding it: at 2000, the full-text query alone took ~5 ms of a
+# search at 100k memories. Only large stores reach it (a LoCoMo conversation's most common word,
+# a speaker's name, is in ~340 of its ~400 turns: same recall at 500 as at 2000).
+COMMON_TERM_DOCS = 500
 RECENCY_BOOST = 0.05
 RECENCY_HALF_LIFE_DAYS = 30
+# Query vectors kept: a turn searches its text more than once (the prompt's memories, a tool,
+# a grounded answer), and embedding costs more than the whole index search.
+QUERY_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,32 +94,57 @@ class Recall:
         candidates: int = 100,
         lexical_weight: float = LEXICAL_WEIGHT,
         expand_top: int = EXPAND_TOP,
+        common_term_docs: int = COMMON_TERM_DOCS,
     ) -> None:
         self.memories = memories
         self.embedder = embedder
         self.candidates = candidates
         self.lexical_weight = lexical_weight
         self.expand_top = expand_top
+        self.common_term_docs = common_term_docs
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The query's vector, from the cache when the same text was searched lately."""
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+            if vector is not None:
+                self._vectors.move_to_end(query)
+                return vector
+        vector = self.embedder.embed_one(query)
+        vector.setflags(write=False)  # shared by every search of this text
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_CACHE_SIZE:
+                self._vectors.popitem(last=False)
+        return vector
 
     def search(self, query: str, k: int = 10, *, reference: datetime | None = None) -> list[Hit]:
         query = query.strip()
         if not query:
             return []
         scores: dict[int, float] = {}
-        vector = self.embedder.embed_one(query)
-        for memory_id, similarity in self.memories.nearest(vector, self.candidates):
-            scores[memory_id] = similarity
+        # The model embeds the query on a worker thread while SQLite ranks the words here:
+        # both release the GIL, and together they are most of a search.
+        with self._vectors_lock:
+            vector = self._vectors.get(query)
+        pending = None if vector is not None else _pool().submit(self.embed_query, query)
         # Words found in thousands of memories say little and cost a lot to rank: leave them
         # to the semantic side (a no-op until the store is large).
-        match = fts_query(query, self.memories.common_terms(fts_terms(query), COMMON_TERM_DOCS))
-        if match:
-            lexical = self.memories.lexical(match, self.candidates)
-            if lexical:
-                best = max(score for _, score in lexical) or 1.0
-                for memory_id, score in lexical:
-                    scores[memory_id] = scores.get(memory_id, 0.0) + (
-                        self.lexical_weight * score / best
-                    )
+        match = fts_query(
+            query, self.memories.common_terms(fts_terms(query), self.common_term_docs)
+        )
+        lexical = self.memories.lexical(match, self.candidates) if match else []
+        vector = pending.result() if pending is not None else self.embed_query(query)
+        for memory_id, similarity in self.memories.nearest(vector, self.candidates):
+            scores[memory_id] = similarity
+        if lexical:
+            best = max(score for _, score in lexical) or 1.0
+            for memory_id, score in lexical:
+                scores[memory_id] = scores.get(memory_id, 0.0) + (
+                    self.lexical_weight * score / best
+                )
         if not scores:
             return []
         shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
@@ -154,6 +191,19 @@ class Recall:
             if when is not None and any(_within(when, r) for r in ranges):
                 weight *= 1.3  # "what did I do last week?": things from then come first
         return weight
+
+
+_embedding_pool: ThreadPoolExecutor | None = None
+_pool_guard = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads that embed queries, shared by every user's recall; started on first use."""
+    global _embedding_pool
+    with _pool_guard:
+        if _embedding_pool is None:
+            _embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="os1-query")
+        return _embedding_pool
 
 
 def _parse(stamp: str | None) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from os1.errors import NotFound
+from os1.memory.vector_index import BinaryIndex
 from os1.storage.sqlite import SQLiteStore, now, title_from
 
 MemoryKind = Literal["episode", "fact", "event", "preference", "reflection"]
@@ -91,15 +93,26 @@ _COLUMNS = (
 
 _COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
 
+# In-memory binary indexes by database connection (one user each) and dimension, shared by
+# every MemoryStore over that connection so that all of them see each other's writes.
+_indexes: weakref.WeakKeyDictionary[SQLiteStore, dict[int, BinaryIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+# How many binary candidates the exact vectors rerank.
+RERANK_CANDIDATES = 200
+
 
 class MemoryStore:
     """Memories of one user, in the same SQLite file (and under the same lock) as their
     conversations."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: SQLiteStore, *, memory_index: bool = True) -> None:
         self.db = store
         self.user_id = store.user_id
         self._vec_tables: set[int] = set()
+        # False searches the vec0 table instead (slower; kept to compare in benchmarks).
+        self.memory_index = memory_index
+        self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -201,6 +214,7 @@ class MemoryStore:
                     (self.user_id, *[item[0] for item in items]),
                 )
             }
+            stored = [item for item in items if item[0] in alive]
             for memory_id, own, search in items:
                 if memory_id not in alive:
                     continue
@@ -216,6 +230,9 @@ class MemoryStore:
                     "VALUES (?, ?, vec_quantize_binary(?))",
                     (memory_id, self.user_id, search_blob),
                 )
+        index = _indexes.get(self.db, {}).get(dim)
+        if index is not None and stored:  # after the commit: a rollback leaves it untouched
+            index.add([i[0] for i in stored], np.stack([i[2] for i in stored]))
 
     def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
@@ -306,6 +323,8 @@ class MemoryStore:
                 [(i, self.user_id) for i in doomed],
             )
             self._delete_messages(db, messages)
+        for index in _indexes.get(self.db, {}).values():
+            index.remove(list(doomed))
         return sorted(doomed)
 
     def _delete_messages(self, db: Any, message_ids: Iterable[int]) -> None:
@@ -465,6 +484,21 @@ class MemoryStore:
         owner = '"' + self.user_id.replace('"', '""') + '"'
         return f"user_id : {owner} AND text : ({match})"
 
+    def _search_scope(self, match: str) -> str:
+        """`scoped(match)`, or just the text words when this user owns every memory in the
+        file: matching the owner column intersects with every one of their memories, which at
+        100k memories cost more than the words themselves."""
+        version = int(self.db.query("PRAGMA data_version")[0][0])
+        if self._sole_owner is None or self._sole_owner[0] != version:
+            # Two index seeks on (user_id, ...), however many memories there are.
+            others = self.db.query(
+                "SELECT EXISTS (SELECT 1 FROM memories WHERE user_id < ?) "
+                "OR EXISTS (SELECT 1 FROM memories WHERE user_id > ?)",
+                (self.user_id, self.user_id),
+            )
+            self._sole_owner = (version, not others[0][0])
+        return f"text : ({match})" if self._sole_owner[1] else self.scoped(match)
+
     def lexical(self, match: str, limit: int) -> builtins.list[tuple[int, float]]:
         """FTS5 BM25 hits as (id, score), best first; a higher score is better."""
         # bm25 weights: the text counts, the owner column (the same for every hit) does not.
@@ -473,7 +507,7 @@ class MemoryStore:
             "JOIN memories m ON m.id = f.rowid "
             "WHERE memory_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL "
             "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?",
-            (self.scoped(match), self.user_id, limit),
+            (self._search_scope(match), self.user_id, limit),
         )
         return [(r[0], float(r[1])) for r in rows]
 
@@ -483,28 +517,30 @@ class MemoryStore:
         for term in terms:
             rows = self.db.query(
                 "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
-                (self.scoped('"' + term.replace('"', '""') + '"'), cap + 1),
+                (self._search_scope('"' + term.replace('"', '""') + '"'), cap + 1),
             )
             if rows[0][0] > cap:
                 common.add(term)
         return common
 
     def nearest(
-        self, vector: np.ndarray, limit: int, candidates: int = 200
+        self, vector: np.ndarray, limit: int, candidates: int = RERANK_CANDIDATES
     ) -> builtins.list[tuple[int, float]]:
-        """Cosine-nearest memories as (id, similarity): binary codes find candidates in the
-        vec0 index, exact float vectors rerank them."""
+        """Cosine-nearest memories as (id, similarity): binary codes find candidates (in
+        memory, or in the vec0 table), exact float vectors rerank them."""
         dim = int(vector.shape[0])
-        table = f"memory_vec_{dim}"
-        if table not in self._existing_vec_tables():
-            return []
-        blob = np.asarray(vector, dtype=np.float32).tobytes()
-        rows = self.db.query(
-            f"SELECT v.rowid FROM {table} v WHERE v.embedding MATCH vec_quantize_binary(?) "
-            "AND k = ? AND v.user_id = ?",
-            (blob, candidates, self.user_id),
-        )
-        ids = [r[0] for r in rows]
+        if self.memory_index:
+            ids = self._index(dim).search(vector, candidates)
+        else:
+            table = f"memory_vec_{dim}"
+            if table not in self._existing_vec_tables():
+                return []
+            rows = self.db.query(
+                f"SELECT v.rowid FROM {table} v WHERE v.embedding MATCH vec_quantize_binary(?) "
+                "AND k = ? AND v.user_id = ?",
+                (np.asarray(vector, dtype=np.float32).tobytes(), candidates, self.user_id),
+            )
+            ids = [r[0] for r in rows]
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
@@ -521,6 +557,35 @@ class MemoryStore:
         scores = matrix @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-scores)[:limit]
         return [(int(vec_rows[i][0]), float(scores[i])) for i in order]
+
+    def _index(self, dim: int) -> BinaryIndex:
+        """This user's binary index for `dim`, loaded on first use and caught up with what
+        other connections (another process, the server's other stores) committed since."""
+        indexes = _indexes.setdefault(self.db, {})
+        index = indexes.get(dim)
+        version = int(self.db.query("PRAGMA data_version")[0][0])
+        if index is not None and index.data_version == version:
+            return index
+        if index is None:
+            index = indexes[dim] = BinaryIndex(dim)
+        # Read everything embedded since the last read, in chunks (this connection's own
+        # writes, added as they commit, come again: harmless). Memories another connection
+        # deleted linger as candidates until restart, and the rerank drops them; one it embeds
+        # out of id order, below what was already read, waits for a restart.
+        while True:
+            rows = self.db.query(
+                "SELECT e.memory_id, vec_quantize_binary(e.search_vector) FROM memory_embeddings"
+                " e JOIN memories m ON m.id = e.memory_id WHERE e.memory_id > ? "
+                "AND m.user_id = ? AND length(e.search_vector) = ? ORDER BY e.memory_id LIMIT ?",
+                (index.max_id, self.user_id, 4 * dim, 20_000),
+            )
+            if not rows:
+                break
+            codes = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint64)
+            index.add_codes([r[0] for r in rows], codes.reshape(len(rows), index.words))
+            index.max_id = rows[-1][0]
+        index.data_version = version
+        return index
 
     def export(self) -> dict[str, Any]:
         """Everything OS1 knows about this user, as plain JSON-able data."""

@@ -1,0 +1,149 @@
+"""The in-memory binary index in front of the exact rerank: same answers as the vec0 table,
+and in step with everything that adds, replaces or forgets a memory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from os1.memory import LongTermMemory
+from os1.memory.embedders import Embedder, HashingEmbedder
+from os1.memory.forgetting import forget_everywhere
+from os1.memory.recall import Recall
+from os1.memory.store import MemoryStore, NewMemory
+from os1.memory.vector_index import BinaryIndex, binary_codes
+from os1.storage import SQLiteStore
+
+
+def unit(rng: np.random.Generator, n: int, dim: int = 384) -> np.ndarray:
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def embed_all(memories: MemoryStore, ids: Sequence[int], vectors: np.ndarray) -> None:
+    memories.set_embeddings("test", list(zip(ids, vectors, vectors, strict=True)))
+
+
+def add_episodes(memories: MemoryStore, texts: Sequence[str]) -> list[int]:
+    return memories.add_many(
+        [NewMemory("episode", t, (f"import:x{i}",)) for i, t in enumerate(texts)]
+    )
+
+
+def test_sign_bit_codes_are_the_ones_sqlite_vec_stores(store: SQLiteStore) -> None:
+    vector = unit(np.random.default_rng(1), 1)[0]
+    blob = store.query("SELECT vec_quantize_binary(?)", (vector.tobytes(),))[0][0]
+    assert np.frombuffer(blob, dtype=np.uint64).tolist() == binary_codes(vector)[0].tolist()
+
+
+def test_the_index_finds_by_hamming_distance_replaces_and_removes() -> None:
+    rng = np.random.default_rng(2)
+    vectors = unit(rng, 50)
+    index = BinaryIndex(384)
+    index.add(list(range(1, 51)), vectors)
+    assert index.search(vectors[9], 1) == [10]
+    index.remove([10, 50, 999])  # removing the last row and an unknown id is fine too
+    assert len(index) == 48 and 10 not in index.search(vectors[9], 48)
+    assert index.search(vectors[48], 1) == [49]  # the row that moved into the hole
+    index.add([7], vectors[[20]])  # a new vector for 7 replaces its old code
+    assert len(index) == 48 and set(index.search(vectors[20], 2)) == {7, 21}
+    assert index.search(vectors[0], 100)[:1] == [1] and len(index.search(vectors[0], 100)) == 48
+
+
+def test_nearest_from_memory_matches_the_vec0_table(store: SQLiteStore) -> None:
+    rng = np.random.default_rng(3)
+    memories = MemoryStore(store)
+    ids = add_episodes(memories, [f"memory {i}" for i in range(300)])
+    vectors = unit(rng, 300)
+    embed_all(memories, ids, vectors)
+    old = MemoryStore(store, memory_index=False)
+    for row in (0, 123, 299):
+        # Enough candidates to cover everything: both must give the exact ranking.
+        fast = memories.nearest(vectors[row], 10, candidates=300)
+        slow = old.nearest(vectors[row], 10, candidates=300)
+        assert fast == slow and fast[0][0] == ids[row]
+
+
+def test_memories_embedded_after_the_first_search_are_found(store: SQLiteStore) -> None:
+    rng = np.random.default_rng(4)
+    memories = MemoryStore(store)
+    first = add_episodes(memories, ["one", "two"])
+    vectors = unit(rng, 3)
+    embed_all(memories, first, vectors[:2])
+    assert memories.nearest(vectors[0], 1)[0][0] == first[0]  # loads the index
+    later = memories.add(NewMemory("episode", "three", ("import:y",)))
+    assert later is not None
+    embed_all(memories, [later], vectors[2:])
+    assert memories.nearest(vectors[2], 1)[0][0] == later
+
+
+def test_forgotten_memories_leave_the_index(memory: LongTermMemory) -> None:
+    memory.store.add_many(
+        [
+            NewMemory("episode", "Caroline: I adopted a greyhound called Pixel", ("import:a",)),
+            NewMemory("episode", "Caroline: the weather was grey all week", ("import:b",)),
+        ]
+    )
+    memory.consolidate()
+    index = memory.store._index(HashingEmbedder.dim)
+    before = len(index)
+    assert any("Pixel" in h.memory.text for h in memory.recall.search("greyhound Pixel"))
+    forget_everywhere(memory.store, "Pixel")
+    assert len(index) < before
+    assert not any("Pixel" in h.memory.text for h in memory.recall.search("greyhound Pixel"))
+    # The vector search alone finds nothing forgotten either.
+    vector = memory.embedder.embed_one("Caroline: I adopted a greyhound called Pixel")
+    texts = [m.text for m in memory.store.get_many([i for i, _ in memory.store.nearest(vector, 9)])]
+    assert texts and not any("Pixel" in t for t in texts)
+
+
+def test_what_another_connection_embeds_is_found(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    vectors = unit(rng, 2)
+    here, there = SQLiteStore(tmp_path / "os1.db"), SQLiteStore(tmp_path / "os1.db")
+    try:
+        mine, theirs = MemoryStore(here), MemoryStore(there)
+        first = add_episodes(mine, ["seen here"])
+        embed_all(mine, first, vectors[:1])
+        assert [i for i, _ in mine.nearest(vectors[0], 5)] == first
+        later = theirs.add(NewMemory("episode", "written elsewhere", ("import:z",)))
+        assert later is not None
+        embed_all(theirs, [later], vectors[1:])  # another process, say the server's worker
+        assert mine.nearest(vectors[1], 1)[0][0] == later
+    finally:
+        here.close()
+        there.close()
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return super().embed(texts)
+
+
+def test_a_query_searched_twice_is_embedded_once(store: SQLiteStore) -> None:
+    embedder: Embedder = CountingEmbedder()
+    recall = Recall(MemoryStore(store), embedder)
+    recall.search("where did we go hiking")
+    recall.search("where did we go hiking", k=3)
+    recall.search("something else")
+    assert embedder.calls == 2  # type: ignore[attr-defined]
+
+
+def test_lexical_hits_are_the_same_with_or_without_the_owner_in_the_query(
+    store: SQLiteStore,
+) -> None:
+    memories = MemoryStore(store)
+    add_episodes(memories, ["we walked the harbour", "harbour lights at night", "a quiet day"])
+    alone = memories.lexical('"harbour" OR "night"', 10)
+    rows = store.query(
+        "SELECT m.id, -bm25(memory_fts, 1.0, 0.0) FROM memory_fts f JOIN memories m "
+        "ON m.id = f.rowid WHERE memory_fts MATCH ? ORDER BY bm25(memory_fts, 1.0, 0.0)",
+        (memories.scoped('"harbour" OR "night"'),),
+    )
+    assert alone == [(r[0], float(r[1])) for r in rows] and len(alone) == 2
