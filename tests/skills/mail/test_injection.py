@@ -107,7 +107,11 @@ def test_an_injected_mail_causes_no_action_and_leaks_nothing(
     # Memory and persona are as they were.
     assert snapshot_memory(store) == memories
     assert store.query("SELECT 1 FROM memory_sources WHERE source LIKE 'mail:%'") == []
-    assert store.profile() == profile
+    # The user's own turns may leave the inner life's notes (their mood, the day we met);
+    # nothing from the mail reaches the profile, and no open thread is made from it.
+    after = store.profile()
+    assert not after.get("inner_threads")
+    assert {k: v for k, v in after.items() if k not in ("inner_moods", "inner_story")} == profile
     assert Identity.load(store) == identity
     # The draft to the attacker holds only what the user said.
     drafts = store.query("SELECT to_addr, body FROM mail_drafts")
