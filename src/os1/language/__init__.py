@@ -10,6 +10,7 @@ yet declared as entry points in pyproject.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -66,8 +67,27 @@ def analyzer(name: str | None = None) -> Analyzer:
     return _current
 
 
+# A turn asks about the same message from several places (forget requests, open threads,
+# memory questions): the last few analyses are kept, so each message is parsed once.
+_RECENT: OrderedDict[tuple[int, str], Analysis] = OrderedDict()
+_RECENT_MAX = 32
+
+
 def analyze(text: str) -> Analysis:
-    return analyzer().analyze(text)
+    """The analysis of `text` by the analyzer in use, parsed once however often it is asked."""
+    current = analyzer()
+    key = (id(current), text)
+    with _lock:
+        found = _RECENT.get(key)
+        if found is not None:
+            _RECENT.move_to_end(key)
+            return found
+    analysis = current.analyze(text)  # outside the lock: parsing takes milliseconds
+    with _lock:
+        _RECENT[key] = analysis
+        while len(_RECENT) > _RECENT_MAX:
+            _RECENT.popitem(last=False)
+    return analysis
 
 
 @contextmanager
@@ -76,8 +96,10 @@ def use_analyzer(chosen: Analyzer) -> Iterator[Analyzer]:
     global _current
     with _lock:
         previous, _current = _current, chosen
+        _RECENT.clear()  # ids of analyzers can be reused: no analysis outlives its analyzer
     try:
         yield chosen
     finally:
         with _lock:
             _current = previous
+            _RECENT.clear()
