@@ -74,7 +74,8 @@ class InnerLife:
     # -- the turn ---------------------------------------------------------------------------
 
     def observe(self, message: StoredMessage) -> list[Thread]:
-        """Take in the user's message; returns the threads it opened."""
+        """Take in the user's message before the reply: its mood, the day, and the answer to
+        a follow-up. Threads it mentions are opened by `open_threads` after the reply."""
         text = message.content
         saga = self._get(story.PROFILE_KEY)
         story.met_day(self.store, saga, self.today)
@@ -88,12 +89,24 @@ class InnerLife:
         self.store.set_profile(story.PROFILE_KEY, saga)
 
         every = self.threads(include_closed=True)
-        answered = any(t.state == "asked" for t in every)
-        # The message after a follow-up is the answer: the thread is done.
-        every = [
-            replace(t, state="closed", answer=text[:ANSWER_CHARS]) if t.state == "asked" else t
-            for t in every
-        ]
+        if any(t.state == "asked" for t in every):
+            # The message after a follow-up is the answer: the thread is done.
+            self._save_threads(
+                [
+                    replace(t, state="closed", answer=text[:ANSWER_CHARS])
+                    if t.state == "asked"
+                    else t
+                    for t in every
+                ]
+            )
+        return []
+
+    def open_threads(self, message: StoredMessage) -> list[Thread]:
+        """The future events the message mentions, kept as threads to ask about after their
+        day. Called once the reply is out: it parses the message, and nothing said this turn
+        can be due before the next one."""
+        text = message.content
+        every = self.threads(include_closed=True)
         opened: list[Thread] = []
         next_id = max((t.id for t in every), default=0) + 1
         known = {t.topic for t in every if t.state == "open"}
@@ -112,7 +125,7 @@ class InnerLife:
                     created_at=self.now.isoformat(),
                 )
             )
-        if opened or answered:
+        if opened:
             self._save_threads(every + opened)
         return opened
 

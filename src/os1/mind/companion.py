@@ -154,6 +154,8 @@ class Companion:
             if planned is not None:
                 async for event in self._opened(conv, self._skill_reply(conv, *planned), opener):
                     yield event
+                if inner is not None:  # inner life, after the reply
+                    inner.open_threads(user_msg)
                 return
 
         # Small-model profile: questions about what the user told OS1 answered from memory.
@@ -162,11 +164,15 @@ class Companion:
             if answered is not None:
                 async for event in self._opened(conv, self._memory_answer(conv, answered), opener):
                     yield event
+                if inner is not None:  # inner life, after the reply
+                    inner.open_threads(user_msg)
                 return
 
         replying = self._model_reply(conv, user_msg, identity, interrupted_text)
         async for event in self._opened(conv, replying, opener):
             yield event
+        if inner is not None:  # inner life: after the reply, so nobody waits for the parse
+            inner.open_threads(user_msg)
         self._consolidate_later()
 
     async def _opened(
