@@ -85,6 +85,10 @@ def test_config_set_reaches_server_settings_by_a_dotted_name(home: Path) -> None
     assert os1(home, "config", "set", "server.cache_users", "12").returncode == 0
     stored = tomllib.loads((home / "config.toml").read_text(encoding="utf-8"))
     assert stored["server"] == {"single_user": False, "cache_users": 12}  # typed, not strings
+    assert os1(home, "config", "get", "server.single_user").stdout.strip() == "False"
+    assert os1(home, "config", "get", "server.max_message_chars").stdout.strip().isdigit()
+    unknown = os1(home, "config", "get", "server.no_such_thing")
+    assert unknown.returncode == 3 and "unknown setting" in unknown.stderr
     with local_client(make_app(home, **load_settings(home).server)) as c:
         assert c.get("/api/me").status_code == 401
     assert os1(home, "config", "unset", "server.single_user").returncode == 0

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from os1.config import CONFIG_FILE, Settings, set_config_value
-from os1.errors import OS1Error, exit_code_for
+from os1.errors import ConfigError, OS1Error, exit_code_for
 from os1.events import ConfirmationRequired, MemoryRecalled, TurnDone, TurnError, TurnStarted
 from os1.interfaces.app import App
 from os1.interfaces.render import print_error, render_notification, render_turn
@@ -490,10 +490,15 @@ def config_show(ctx: click.Context, as_json: bool = False) -> None:
 
 
 @config.command("get")
-@click.argument("key", type=click.Choice(sorted(Settings.model_fields)))
+@click.argument("key")
 @click.pass_context
 def config_get(ctx: click.Context, key: str) -> None:
-    click.echo(app_of(ctx).settings.public_dict()[key])
+    """Print one setting: a top-level KEY or a section's `section.key`."""
+    try:
+        click.echo(app_of(ctx).settings.public_dict()[key])
+    except KeyError:
+        known = ", ".join(sorted(Settings.model_fields))
+        raise ConfigError(f"unknown setting {key!r}", hint=f"Known settings: {known}") from None
 
 
 @config.command("set")
