@@ -1,6 +1,6 @@
-"""How well OS1 understands the user's own words: each kind of request (forget, for now)
-scored on a fixed phrasing set, split into a dev half (to develop on) and a held-out half
-(to report), by a stable hash of the text.
+"""How well OS1 understands the user's own words: each kind of request (forget; questions about
+what the user told) scored on a fixed phrasing set, split into a dev half (to develop on) and a
+held-out half (to report), by a stable hash of the text.
 
 Run: .venv/bin/python bench/understanding.py [--kind forget] [--show-errors dev]
 Targets (issue "OS1 understands the user's own words"): held-out recall >= 0.90, precision
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from os1.language import Analysis, analyze
+from os1.memory.answers import read_memory_question
 from os1.memory.forget_request import read_forget_request
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
@@ -32,6 +33,14 @@ def _forget(analysis: Analysis) -> tuple[str, str | None]:
     return ("forget", found.target) if found is not None else ("none", None)
 
 
+def _memory_question(analysis: Analysis) -> tuple[str, str | None]:
+    """Target "attribute:subject", e.g. "birthday:sister", "lives_in:user"."""
+    found = read_memory_question(analysis)
+    if found is None:
+        return ("none", None)
+    return ("memory_question", f"{found.attribute}:{found.subject}")
+
+
 @dataclass(frozen=True)
 class Kind:
     data: str  # JSONL of {"text", "expected": {"kind", "target"}}
@@ -39,7 +48,10 @@ class Kind:
 
 
 # Other kinds (facts, corrections, reminders) are added here with their own phrasing set.
-KINDS: dict[str, Kind] = {"forget": Kind("forget_phrasings.jsonl", _forget)}
+KINDS: dict[str, Kind] = {
+    "forget": Kind("forget_phrasings.jsonl", _forget),
+    "memory_question": Kind("memory_questions.jsonl", _memory_question),
+}
 
 
 @dataclass
@@ -105,7 +117,7 @@ def main() -> None:
         for half, s in score(kind).items():
             n = s.tp + s.fp + s.fn + s.tn
             print(
-                f"{kind:8} {half:8} n={n:3}  precision={s.precision:.3f}  recall={s.recall:.3f}"
+                f"{kind:15} {half:8} n={n:3}  precision={s.precision:.3f}  recall={s.recall:.3f}"
                 f"  target={s.target_right}/{s.tp}"
             )
             if half == args.show_errors:

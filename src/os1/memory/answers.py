@@ -4,55 +4,218 @@
 a tiny model ignores the facts in its prompt, so with it OS1 answers these itself, in a
 sentence that says where the answer came from. A capable model answers them with the memories
 in its context instead.
+
+A question is read from the parse, not matched against sentences: a wh-word or an inverted
+auxiliary ("do you remember…", '?' optional), a focus that names a fact attribute (the verb,
+noun or adjective vocabularies in os1/data/question_attributes.json: live/address → lives_in,
+birthday/born → birthday, work/job/"do for a living" → job, called/name → name, favourite/
+like → likes…) and a subject from the parse: "my sister" → the user's sister, a proper noun
+→ that person, I/me/my → the user. Questions to OS1 itself ("where do you live?"), general
+knowledge ("where is Paris?") and requests ("remind me…") are not memory questions.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
 from typing import TYPE_CHECKING
 
-from os1.memory.recall import STOPWORDS, Hit, fts_terms
+from os1.language import Analysis, Token, analyze
+from os1.language.analysis import text_of
+from os1.memory.recall import Hit
 
 if TYPE_CHECKING:
     from os1.memory import LongTermMemory
 
-# A cue in the question, and the fact attributes it asks for.
-_CUES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"\b(?:birthday|born)\b"), ("birthday", "born")),
-    (re.compile(r"\bwhere\b.*\b(?:live|living|stay|staying)\b|\blive\b"), ("lives_in",)),
-    (
-        re.compile(r"\bwhat do i do\b|\b(?:work|job|living|profession|occupation)\b"),
-        ("works_as", "works_at", "works_in"),
-    ),
-    (re.compile(r"\b(?:called|name|named)\b"), ("name", "middle_name")),
-    (re.compile(r"\ballergic\b"), ("allergic_to",)),
+# A question about the user's own facts, read from the parse.
+_WORDS = json.loads(
+    (resources.files("os1") / "data" / "question_attributes.json").read_text(encoding="utf-8")
 )
-_CUE_WORDS = frozenset(
-    "birthday born live living stay staying work job profession occupation called name named "
-    "remember tell know told recall again allergic".split()
-)
-# Questions that clearly ask for something the user told: if nothing was, say so.
-_ASKS_FOR_TOLD = re.compile(
-    r"^\W*(?:(?:do|can) you (?:remember|recall) |tell me )?"
-    r"(?:what(?: is|'s| are)? my\b|where do i (?:live|work)\b|what do i do\b"
-    r"|when(?: is|'s) my\b|who(?: is|'s) my\b|who(?: is|'s) [A-Z][a-z]+\W*$"
-    r"|when(?: is|'s) [A-Z][a-z]+'s birthday\b)",
-    re.IGNORECASE,
-)
-_QUESTION = re.compile(
-    r"\?\s*$|^\W*(?:what|who|where|when|which|do you remember|tell me)\b", re.IGNORECASE
-)
-_ABOUT_USER = re.compile(r"\b(?:my|i|me|mine)\b", re.IGNORECASE)
-_WHO_IS = re.compile(r"\b(?i:who)(?: is|'s) (?P<name>[A-Z][a-z]+)\b")
-_CONTRACTIONS = (
-    ("what's", "what is"),
-    ("who's", "who is"),
-    ("when's", "when is"),
-    ("where's", "where is"),
-    ("\u2019", "'"),
-)
+FACTS: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in _WORDS["facts"].items()}
+_VERBS: dict[str, str] = _WORDS["verbs"]
+_PARTICLE_VERBS: dict[tuple[str, str], str] = {
+    tuple(k.split()): v for k, v in _WORDS["verbs_with_particle"].items()
+}
+_NOUNS: dict[str, str] = _WORDS["nouns"]
+_ADJECTIVES: dict[str, str] = _WORDS["adjectives"]
+_WRAPPERS = frozenset(_WORDS["wrappers"])
+_WH = frozenset(_WORDS["wh"])
+_ME = frozenset({"i", "me", "my", "mine", "myself"})
+_YOU = frozenset({"you", "your", "yours", "yourself"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_FOCUS = frozenset({"nsubj", "nsubjpass", "attr", "dobj", "npadvmod", "dative", "acomp"})
+_CLAUSES = frozenset({"ccomp", "advcl", "xcomp", "csubj"})
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryQuestion:
+    """`attribute`: a key of FACTS ("who" asks who someone is); `subject`: "user", a relation
+    of the user's ("sister", "ex-wife"), or a person's name, lower-cased; `terms`: other words
+    that narrow it ("colour" in "my favourite colour")."""
+
+    attribute: str
+    subject: str
+    terms: tuple[str, ...] = ()
+
+
+class _Companion(Exception):
+    """The question is about OS1 itself ("where do you live?")."""
+
+
+def read_memory_question(analysis: Analysis) -> MemoryQuestion | None:
+    """The fact a message asks for, or None when it is no question about the user's life."""
+    tokens = [t for t in analysis.tokens if t.pos not in ("PUNCT", "SPACE")]
+    if not tokens or len(analysis.text) > 200:
+        return None
+    root = next((t for t in analysis.tokens if t.dep == "ROOT"), None)
+    if root is None:
+        return None
+    first = tokens[0]
+    asked = (
+        analysis.text.rstrip().endswith("?")
+        or first.lemma in _WH
+        or (first.pos == "AUX" and first.dep in ("aux", "ROOT", "auxpass"))
+        or (first.i == root.i and root.lemma == "tell")  # "tell me where I live"
+        or (first.dep == "prep" and any(t.lemma in _WH for t in tokens[1:3]))  # "in what city"
+    )
+    if not asked:
+        return None
+    try:
+        return _read(analysis, root)
+    except _Companion:
+        return None
+
+
+def _read(a: Analysis, root: Token) -> MemoryQuestion | None:
+    clause, objects = root, []
+    # "do you remember / can you tell me / what did I say …": the question is inside.
+    while clause.lemma in _WRAPPERS:
+        subject = _subject_of(a, clause)
+        if subject is not None and subject.lemma not in _YOU | _ME:
+            return None
+        inner = next((c for c in a.children(clause) if c.dep in _CLAUSES), None)
+        if inner is None:
+            objects = [c for c in a.children(clause) if c.dep in ("dobj", "attr")]
+            break
+        clause = inner
+    if clause.lemma == "be":  # "where is my daughter living"
+        clause = next((c for c in a.children(clause) if c.dep == "csubj"), clause)
+    wh = {t.lemma for t in a.tokens if t.lemma in _WH and t.i <= clause.i}
+    focus = objects or [c for c in a.children(clause) if c.dep in _FOCUS]
+    attribute: str | None = None
+    owner: str | None = None
+    terms: list[str] = []
+    for noun in focus:
+        if noun.lemma in _YOU:
+            raise _Companion
+        found = _attribute_of_noun(a, noun, wh)
+        if found is not None:
+            attribute, terms = found
+            owner = _owner(a, noun)
+            break
+    if attribute is None:
+        attribute, terms = _attribute_of_clause(a, clause, wh, focus)
+    if attribute is None:
+        return None
+    if owner is None:
+        subject = _subject_of(a, clause)
+        if subject is None or subject.lemma in _WH:  # "who's Sam": both are attr
+            subject = next(
+                (c for c in a.children(clause) if c.dep == "attr" and c.lemma not in _WH), subject
+            )
+        owner = _person(a, subject) if subject is not None else None
+    if owner is None:
+        return None
+    return MemoryQuestion(attribute, owner, tuple(terms))
+
+
+def _attribute_of_noun(a: Analysis, noun: Token, wh: set[str]) -> tuple[str, list[str]] | None:
+    """What a noun in the focus asks for: "birthday", "my favourite colour", "how old"."""
+    for child in a.children(noun):
+        if child.dep == "amod" and _ADJECTIVES.get(child.lemma) == "likes":
+            return "likes", [noun.lemma]
+    if noun.pos in ("NOUN", "PROPN") and noun.lemma in _NOUNS:
+        return _NOUNS[noun.lemma], []
+    if noun.dep == "acomp" and noun.lemma in _ADJECTIVES:
+        if noun.lemma == "old" and "how" not in wh:
+            return None
+        return _ADJECTIVES[noun.lemma], []
+    return None
+
+
+def _attribute_of_clause(
+    a: Analysis, clause: Token, wh: set[str], focus: list[Token]
+) -> tuple[str | None, list[str]]:
+    kids = list(a.children(clause))
+    particles = {c.lemma for c in kids if c.dep in ("prep", "prt")}
+    for (verb, particle), attribute in _PARTICLE_VERBS.items():
+        if clause.lemma == verb and particle in particles:
+            return attribute, []
+    if clause.lemma == "be" and "where" in wh and "from" in particles:
+        return "from", []  # "where am I from"
+    if clause.lemma == "be" and "who" in wh:
+        return "who", []
+    passive = clause.tag == "VBN" or any(c.dep == "auxpass" for c in kids)
+    if clause.lemma == "call" and not passive:  # "should I call my sister"
+        return None, []
+    if clause.lemma == "do" and "what" in wh:  # "what do I do (for a living)"
+        told = any(
+            c.dep == "pobj" and _NOUNS.get(c.lemma) == "job" for p in kids for c in a.children(p)
+        )
+        past = any(c.dep in ("aux", "auxpass") and c.tag in ("VBD", "MD") for c in kids)
+        timed = any(c.dep == "npadvmod" or (c.dep == "advmod" and c.lemma not in _WH) for c in kids)
+        others = any(c.dep in ("dobj", "dative") and c.lemma not in _WH for c in kids)
+        if told or not (past or timed or others):
+            return "job", []
+        return None, []
+    if clause.lemma in _VERBS:
+        terms = [c.lemma for c in focus if c.dep == "dobj" and c.pos == "NOUN"]
+        return _VERBS[clause.lemma], terms
+    return None, []
+
+
+def _subject_of(a: Analysis, verb: Token) -> Token | None:
+    return next((c for c in a.children(verb) if c.dep in _SUBJECTS), None)
+
+
+def _owner(a: Analysis, noun: Token) -> str | None:
+    """Whose the noun is: "my birthday", "my sister's name", "the name of my therapist"."""
+    owners = [c for c in a.children(noun) if c.dep == "poss"]
+    if owners:
+        return _person(a, owners[0], owners)
+    for prep in a.children(noun):
+        if prep.dep == "prep" and prep.lemma == "of":
+            for pobj in a.children(prep):
+                if pobj.dep == "pobj":
+                    return _person(a, pobj)
+    return None
+
+
+def _person(a: Analysis, token: Token, span: list[Token] | None = None) -> str | None:
+    """ "user" for I/me/my, a relation for "my sister", a name for a proper noun; None for
+    anything else ("the sun", "penguins"). Raises _Companion for you/your."""
+    if token.lower in _YOU or token.lemma in _YOU:
+        raise _Companion
+    if token.lower in _ME:
+        return "user"
+    if token.pos == "PRON":
+        return None
+    words = [t for t in (span or [token]) if t.pos != "PRON"]
+    if token.pos == "PROPN" or token.ent == "PERSON":
+        names = [t for t in a.subtree(token) if t.pos == "PROPN"]
+        return text_of(names or [token]).lower()
+    mine = [c for t in words for c in a.children(t) if c.dep == "poss"]
+    mine += [c for c in (span or []) if c.pos == "PRON"]
+    if not any(c.lower in _ME for c in mine):
+        if any(c.lower in _YOU for c in mine):
+            raise _Companion
+        return None
+    if len(words) > 1:
+        return text_of(words).lower()
+    return token.lemma
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,52 +229,50 @@ def answer_question(
 ) -> MemoryAnswer | None:
     """The answer to a direct question about the user's own facts; None for anything else."""
     question = text.strip()
-    if len(question) > 200 or not _QUESTION.search(question):
+    if not question or len(question) > 200:
         return None
-    lowered = question.lower()
-    for short, long in _CONTRACTIONS:
-        lowered = lowered.replace(short, long)
-    who = _WHO_IS.search(question)
-    if not _ABOUT_USER.search(lowered) and who is None:
+    asked = read_memory_question(analyze(question))
+    if asked is None:
         return None
-    wanted = tuple(a for cue, attrs in _CUES if cue.search(lowered) for a in attrs)
-    subjects = [t for t in fts_terms(lowered) if t not in STOPWORDS and t not in _CUE_WORDS]
-    subjects = [s.removesuffix("'s") for s in subjects]
-    if who is not None:
-        subjects = [who.group("name").lower()]
-    if not wanted and not subjects:
-        return None
-    memory.consolidate()  # facts from what was said moments ago
+    wanted = FACTS.get(asked.attribute, ())
     me = {"user", (user_name or "").lower()} - {""}
+    about_me = asked.subject == "user" or asked.subject in me
+    subject_words = [] if about_me else asked.subject.replace("-", " ").split()
+    memory.consolidate()  # facts from what was said moments ago
     best: tuple[float, Hit] | None = None
-    for hit in _candidates(memory, question, [*subjects, *sorted(me)]):
+    lookup = [asked.subject, *subject_words] if not about_me else sorted(me)
+    for hit in _candidates(memory, question, lookup):
         fact = hit.memory
         if fact.kind not in ("fact", "preference") or fact.superseded_by is not None:
             continue
         subject = (fact.subject or "").lower()
         attribute = (fact.attribute or "").lower()
         value = (fact.value or "").lower()
+        names = f"{subject} {value} {attribute.replace('_', ' ')}"
+        named = set(re.findall(r"[a-z0-9'-]+", names)) | set(re.findall(r"[a-z0-9]+", names))
         score = 0.0
-        if subjects:
-            names = f"{subject} {value} {attribute.replace('_', ' ')}"
-            named = set(re.findall(r"[a-z0-9'-]+", names)) | set(re.findall(r"[a-z0-9]+", names))
-            matched = [s for s in subjects if s in named or _singular(s) in named]
-            if not matched:
+        if about_me:
+            if subject not in me:
                 continue
-            score += len(matched) + (0.5 if subject in subjects else 0.0)
-        elif subject not in me:
-            continue
+        else:
+            whole = asked.subject in named or _singular(asked.subject) in named
+            if not whole and not all(w in named or _singular(w) in named for w in subject_words):
+                continue
+            score += 1.0 + (0.5 if subject in (asked.subject, _singular(asked.subject)) else 0.0)
         if wanted:
             if not any(a in attribute for a in wanted):
                 continue
-            score += 1
+            if attribute == "relation" and subject in (asked.subject, *me):
+                continue  # "what's my sister called": Catherine's relation, not the sister's
+            score += 1.0 + (0.5 if attribute != "relation" else 0.0)
+        elif asked.attribute == "who" and attribute == "relation":
+            score += 0.5
+        score += sum(1 for t in asked.terms if t in named or _singular(t) in named)
         score += hit.score * 0.01
         if best is None or score > best[0]:
             best = (score, hit)
     if best is None:
-        if _ASKS_FOR_TOLD.search(question):
-            return MemoryAnswer("I don't think you've told me that yet. Would you like to?", [])
-        return None
+        return MemoryAnswer("I don't think you've told me that yet. Would you like to?", [])
     hit = best[1]
     return MemoryAnswer(_cite(_second_person(hit.memory.text, user_name), hit), [hit])
 
