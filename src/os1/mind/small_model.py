@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import re
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from typing import cast
 
+from os1 import language
 from os1.config import Settings
+from os1.language import Analysis, Token
 from os1.mind import safety
 from os1.mind.persona import Identity
 from os1.models.base import ChatModel, Message
@@ -95,40 +99,10 @@ _LIFE_THINGS = (
     r"bed|body|hands?|feet|face|hair|birthday|wedding|childhood|school|university|hometown|"
     r"room|phone|weekend|holiday|vacation|trip)"
 )
-# A sentence where the speaker owns a human life: relations, belongings, a body, plans.
-_HUMAN_LIFE = re.compile(
-    r"\bmy (?:own |dear |little |older |younger |big |late |new |old )?"
-    + _RELATIONS
-    + r"\b"
-    + r"|\bmy (?:own |new |old )?"
-    + _LIFE_THINGS
-    + r"\b"
-    + r"|\bi(?: a|')?m (?:going|gonna|heading|off) (?:to|out)\b"
-    + r"|\bi(?: will|'ll) (?:go|meet|see|visit|drive|cook|call)\b"
-    + r"|\b(?:meet|see|visit) (?:some |my |a few )?friends\b"
-    + r"|\bi (?:went|walked|drove|ate|slept|cooked|ran|swam|travel(?:l)?ed|visited|moved|"
-    r"grew up|was born|got married|got divorced|married|divorced)\b"
-    + r"|\bi (?:live|work|study) (?:in|at|as|for|with|near)\b"
-    + r"|\bi(?: a|')?m (?:married|divorced|single|engaged|pregnant|retired|a (?:teacher|"
-    r"nurse|doctor|student|mother|father|mom|dad|wife|husband|man|woman|girl|boy|person))\b"
-    + r"|\bi (?:love|miss|hate) (?:her|him|them) so much\b"
-    + r"|\b(?:she|he)(?: i|')s my\b|\bof mine\b"
-    # Drift seen from the tiny model: presence talk that makes no sense from an AI.
-    + r"|\b(?:i|you)(?:'re| are|'m| am) not (?:here|there|home)\b",
-    re.IGNORECASE,
-)
 # Feelings the user just said about themselves, which the model echoes as its own.
 _FEELING = (
     r"(?:lonely|alone|sad|tired|exhausted|anxious|stressed|depressed|happy|okay|ok|fine|"
     r"excited|nervous|scared|angry|bored|sick|ill|hungry|sleepy|lost|overwhelmed)"
-)
-_I_FEEL = re.compile(
-    r"\bi(?: a|')?m (?:so |very |really |a (?:little|bit) |feeling |a little bit )?("
-    + _FEELING
-    + r")\b|\bi feel (?:so |very |really |a (?:little|bit) )?("
-    + _FEELING
-    + r")\b",
-    re.IGNORECASE,
 )
 _FEELING_SAID = re.compile(
     r"\b(?:i(?: a|')?m |feeling |a (?:little|bit) |so |very |really )+("
@@ -139,8 +113,6 @@ _FEELING_SAID = re.compile(
     re.IGNORECASE,
 )
 _NEUTRAL = frozenset({"okay", "ok", "fine"})
-_PERSON_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
-_OWNS = re.compile(r"\b(?:my|i love|i miss|i met|i married)\b")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -163,27 +135,202 @@ def same_sentence(a: str, b: str) -> bool:
     return small >= 3 and len(sa & sb) / len(sa | sb) >= 0.8
 
 
+# -- speaking as the user, or as a human with a life -------------------------------------------
+#
+# Read on the parse of each reply sentence (os1.language), with the vocabulary in
+# data/human_life.json: a first-person owner ("my", "our", "of mine") of a relation, a body
+# part, a home or a job; "I"/"we" as the subject of a verb of bodily or social life that is
+# not hypothetical ("I'd love to hear"), negated ("I don't eat") or a question; a human's
+# state or role ("I'm married", "I'm a nurse"); the user's own feeling or a person the user
+# named taken as the model's own ("I love Catherine", "I love her").
+
+
+@functools.cache
+def _life() -> dict[str, frozenset[str]]:
+    raw = json.loads((resources.files("os1") / "data" / "human_life.json").read_text("utf-8"))
+    return {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
+
+
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i'll|i've|me|my|mine|we|we're|we'll|our|us)\b")
+_SUBJECT_FIRST = frozenset({"i", "we"})
+_OWNER_FIRST = frozenset({"my", "our", "mine", "ours"})
+_MODAL = frozenset({"can", "could", "would", "'d", "should", "might", "may", "must", "ca"})
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_CHAIN = frozenset({"xcomp", "conj", "advcl", "ccomp"})  # whose subject is the head's
+_PEOPLE_PRONOUNS = frozenset({"her", "him"})
+_WILL = frozenset({"will", "'ll", "shall"})
+# What a verb of life needs beside it to be an outing rather than talk ("I went through it").
+_GOING = frozenset({"go", "come", "head", "get"})
+_GOING_TO = frozenset({"to", "out", "home", "back", "for", "on", "away", "up", "there", "off"})
+_LOOSE = frozenset({"have", "take", "get", "spend", "grab", "lose", "work", "raise"})
+# Words that put a sentence in OS1's own frame ("I live on your computer, as an AI").
+_AI_FRAME = frozenset({"ai", "assistant", "computer", "program", "software"})
+
+
+def _first_person_subject(a: Analysis, verb: Token) -> Token | None:
+    """The "I"/"we" this verb's clause is about, following "going to go and meet" upwards."""
+    seen = 0
+    while seen < 6:
+        for child in a.children(verb):
+            if child.dep in _SUBJECTS:
+                return child if child.lemma in _SUBJECT_FIRST else None
+        if verb.dep not in _CHAIN or verb.head == verb.i:
+            return None
+        verb = a.head(verb)
+        seen += 1
+    return None
+
+
+def _hedged(a: Analysis, verb: Token) -> bool:
+    """Hypothetical, negated, conditional or asked, here or in the clauses it hangs from."""
+    seen = 0
+    while True:
+        for child in a.children(verb):
+            if child.dep == "neg" or (child.dep == "aux" and child.lower in _MODAL):
+                return True
+            if child.dep == "mark" and child.lower in ("if", "unless", "when", "whenever"):
+                return True
+            if child.dep == "aux" and child.lower in ("do", "does", "did") and child.i < verb.i:
+                # "Do I sleep?" asks; "I did go" does not
+                if not any(c.dep in _SUBJECTS and c.i < child.i for c in a.children(verb)):
+                    return True
+        if any(c.dep in _SUBJECTS for c in a.children(verb)):
+            return False  # its own clause: what it hangs from is another statement
+        if verb.dep not in _CHAIN or verb.head == verb.i or seen >= 6:
+            return False
+        verb = a.head(verb)
+        seen += 1
+        if verb.lemma == "wait":  # "I can't wait to see her": eager, not hedged
+            return False
+
+
+def _a_life_verb(a: Analysis, verb: Token, life: dict[str, frozenset[str]]) -> bool:
+    if verb.pos not in ("VERB", "AUX"):
+        return False
+    if verb.lemma not in life["life_verbs"] and verb.lower not in life["life_verbs"]:
+        return False
+    kids = list(a.children(verb))
+    if verb.lemma in _GOING and not (verb.lemma == "get" and any(c.dep == "dobj" for c in kids)):
+        if verb.lemma == "go" and any(c.dep == "xcomp" for c in kids):
+            return False  # "going to" as the future: the verb after it decides
+        if not any(c.lower in _GOING_TO or c.lemma in life["home"] for c in kids):
+            if verb.lemma != "get" or not any(c.lemma in life["states"] for c in kids):
+                return False
+    if verb.lemma in _LOOSE:
+        # "I have a cat", "I took my cat", "I work at": only with a thing of a life beside it
+        things = life["relations"] | life["home"] | life["life"] | life["body"]
+        near = [t for c in kids for t in a.subtree(c) if c.dep not in _SUBJECTS]
+        if any(t.dep == "acl" and t.lemma in ("call", "name") for t in near):
+            return True  # "I've got a retriever called Max"
+        if not any(t.lemma in things for t in near) and not (
+            verb.lemma == "work" and any(c.lower in ("at", "as", "for") for c in kids)
+        ):
+            return False
+    if verb.lemma == "see" and any(c.dep == "aux" and c.lower in _WILL for c in kids):
+        return True  # "I'll see you next week": a meeting in person
+    if verb.lemma == "see" and not any(c.dep == "dobj" and c.pos == "PROPN" for c in kids):
+        if not any(c.dep == "dobj" and c.lemma in _PEOPLE_PRONOUNS | {"someone"} for c in kids):
+            return False
+    return True
+
+
+def _owned(a: Analysis, owner: Token, life: dict[str, frozenset[str]]) -> bool:
+    """ "my mother", "my ex-wife", "a friend of mine", "our house": owned by the speaker."""
+    things = life["relations"] | life["body"] | life["home"] | life["life"]
+    if owner.lower in ("mine", "ours"):
+        head = a.head(owner)
+        if head.lower == "of" and a.head(head).lemma in things:
+            return True
+        return False
+    head = a.head(owner)
+    words = [t for t in a.tokens[owner.i + 1 : head.i + 1] if t.sent == owner.sent]
+    words += [t for t in a.tokens[head.i + 1 : head.i + 3] if t.text == "-" or t.dep == "attr"]
+    if not any(t.lemma in things or t.lower in things for t in words):
+        return False
+    if head.lemma in ("job", "work") and head.dep == "nsubj":
+        # "My job is keeping you company": OS1's own work, which is the user
+        if any(t.lower in ("you", "your") for t in a.subtree(a.head(head))):
+            return False
+    # "I'm here for you, my friend": a term of address, not a relation
+    before = a.tokens[owner.i - 1] if owner.i else None
+    return not (before is not None and before.text == "," and head.lemma == "friend")
+
+
+def _names(user: Analysis) -> set[str]:
+    """People the user named: entities, and proper nouns that do not open a sentence."""
+    names = {e.text.lower() for e in user.entities if e.label == "PERSON"}
+    for t in user.tokens:
+        if t.pos == "PROPN" and t.i and user.tokens[t.i - 1].sent == t.sent:
+            names.add(t.lower)
+    return names
+
+
+def _life_in(a: Analysis, user: Analysis, names: set[str]) -> bool:
+    life = _life()
+    user_words = {t.lemma for t in user.tokens} | {t.lower for t in user.tokens}
+    framed = any(t.lemma in _AI_FRAME for t in a.tokens)
+    for t in a.tokens:
+        if t.lower in _OWNER_FIRST and _owned(a, t, life):
+            return True
+        if t.lower in ("i", "me") and t.dep == "conj" and a.head(t).lower in names:
+            return True  # "Anna and I": a couple out of the user's life
+        if t.dep in _SUBJECTS or t.pos not in ("VERB", "AUX", "ADJ", "NOUN"):
+            continue
+        if framed:
+            continue
+        subject = _first_person_subject(a, t) if t.pos in ("VERB", "AUX") else None
+        if t.dep in ("acomp", "attr", "oprd"):
+            subject = _first_person_subject(a, a.head(t))
+            if subject is None or _hedged(a, a.head(t)):
+                continue
+            if t.lemma in life["states"] or t.lower in life["states"]:
+                return True
+            if t.dep == "attr" and t.lemma in life["roles"]:
+                if not any(c.lower in ("your", "an") or c.lemma == "ai" for c in a.children(t)):
+                    return True
+            if t.lemma in life["feelings"] and t.lemma in user_words:
+                return True  # the user's feeling, taken as the model's own
+            continue
+        if subject is None or _hedged(a, t):
+            continue
+        if t.lemma == "feel":
+            for c in a.children(t):
+                if c.lemma in life["feelings"] and c.lemma in user_words:
+                    return True
+        if t.lemma in life["states"] and t.tag == "VBN":  # "I was born", "I got married"
+            return True
+        if _a_life_verb(a, t, life):
+            return True
+        if t.lemma in life["people_verbs"]:
+            for c in a.children(t):
+                if c.dep == "dobj" and (c.lower in _PEOPLE_PRONOUNS or c.lower in names):
+                    return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(analyzer: Hashable, text: str) -> Analysis:
+    return cast(language.Analyzer, analyzer).analyze(text)
+
+
+def _analysis(text: str) -> Analysis:
+    """The parse of `text`, kept a while: the user's message is read for every sentence."""
+    return _parsed(cast(Hashable, language.analyzer()), text)
+
+
 def speaks_as_user_or_human(
     reply: str, user_text: str = "", user_names: Iterable[str] = ()
 ) -> bool:
     """True when the reply claims a human life or the user's own relations and feelings."""
     if safety.claims_human(reply):
         return True
-    for sentence in split_sentences(reply):
-        if _HUMAN_LIFE.search(sentence):
-            return True
-        said = _I_FEEL.search(sentence)
-        if said and said.group(1 if said.group(1) else 2).lower() in user_text.lower():
-            return True  # the user's feeling, taken as the model's own
-    # A person from the user's life spoken of as the model's ("Catherine ... I love her").
-    names = set(user_names)
-    for sentence in split_sentences(user_text):
-        names.update(_PERSON_NAME.findall(sentence.split(maxsplit=1)[-1]))  # not the first word
-    for sentence in split_sentences(reply):
-        lowered = sentence.lower()
-        if any(n.lower() in lowered for n in names) and _OWNS.search(lowered):
-            return True
-    return False
+    lowered = reply.lower().replace("\u2019", "'")
+    names = {n.lower() for n in user_names}
+    user = _analysis(user_text)
+    names |= _names(user)
+    if not _FIRST_PERSON.search(lowered) and not any(n in lowered for n in names):
+        return False  # nobody in it is the speaker: no parse needed
+    return _life_in(_analysis(reply), user, names)
 
 
 _HARD_NEWS = re.compile(
