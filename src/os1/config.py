@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     now: str | None = Field(
         None, description="A fixed ISO date and time to live at (tests, benchmarks); OS1_NOW"
     )
+    journal_after_minutes: int = Field(
+        30, ge=1, description="Minutes of quiet after which the day's journal entry is written"
+    )
     # -- end inner life
     # Each skill validates its own table with its own typed model (e.g. [mail.accounts.work]),
     # so adding a skill never means editing this class.

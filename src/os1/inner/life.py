@@ -82,7 +82,7 @@ class InnerLife:
         self._first_of_day = saga.get("last_turn_day") != self.today.isoformat()
         saga["last_turn_day"] = self.today.isoformat()
         moods = self._get(mood.PROFILE_KEY)
-        day = mood.record(moods, message.conversation_id, text, self.now)
+        day = mood.record(moods, message.conversation_id, text, self.now, message.id)
         if day.lowest <= mood.HARD and "first_hard" not in saga:
             saga["first_hard"] = self.today.isoformat()
         self.store.set_profile(mood.PROFILE_KEY, moods)

@@ -5,7 +5,7 @@ offline), kept per conversation and day, so that the next day the companion may 
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,7 @@ class DayMood:
     tired: bool = False
     last_at: str = ""  # ISO datetime of the last message
     mentioned: bool = False  # the companion has spoken of it
+    message_ids: list[int] = field(default_factory=list)  # the day's messages (the journal's)
 
     @property
     def mean(self) -> float:
@@ -66,7 +67,13 @@ class DayMood:
         return asdict(self)
 
 
-def record(moods: dict[str, Any], conversation_id: int, text: str, at: datetime) -> DayMood:
+def record(
+    moods: dict[str, Any],
+    conversation_id: int,
+    text: str,
+    at: datetime,
+    message_id: int | None = None,
+) -> DayMood:
     """Add one message to its day's mood (in `moods`, the stored records, changed in place)."""
     day = at.date().isoformat()
     key = f"{conversation_id}:{day}"
@@ -77,6 +84,8 @@ def record(moods: dict[str, Any], conversation_id: int, text: str, at: datetime)
     mood.lowest = min(mood.lowest, value)
     mood.tired = mood.tired or sounds_tired(text)
     mood.last_at = at.isoformat()
+    if message_id is not None:
+        mood.message_ids.append(message_id)
     moods[key] = mood.as_dict()
     for old in sorted(moods, key=lambda k: moods[k]["day"])[:-KEEP_DAYS]:
         del moods[old]

@@ -35,6 +35,7 @@ err = Console(stderr=True, highlight=False)
 LAZY_COMMANDS = {
     "actions": "os1.interfaces.cli_actions:actions",
     "calendar": "os1.interfaces.cli_calendar:calendar",
+    "journal": "os1.interfaces.cli_inner:journal",  # inner life
     "letters": "os1.interfaces.cli_letters:letters",
     "listen": "os1.interfaces.cli_voice:listen",
     "mail": "os1.interfaces.cli_mail:mail",

@@ -1,4 +1,5 @@
-"""`os1 threads list|close ID`: what the companion means to ask about; `os1 story`: our story."""
+"""`os1 threads list|close ID`: what the companion means to ask about; `os1 story`: our story;
+`os1 journal list|show ID|delete ID`: what the companion wrote about each day."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from os1.interfaces.app import App
 
 if TYPE_CHECKING:
     from os1.inner.life import InnerLife
+    from os1.memory.store import MemoryStore
 
 out = Console(highlight=False)
 
@@ -75,3 +77,61 @@ def story(ctx: click.Context, as_json: bool) -> None:
         return
     for m in moments:
         out.print(f"[bold]{m.day.isoformat()}[/]  {escape(m.text)}")
+
+
+@click.group()
+def journal() -> None:
+    """The companion's journal: a few lines about each day with you, written once it ends."""
+
+
+def _journal_memories(ctx: click.Context) -> MemoryStore:
+    from os1.memory.store import MemoryStore
+
+    app: App = ctx.ensure_object(App)
+    return MemoryStore(app.store)
+
+
+@journal.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def list_journal(ctx: click.Context, as_json: bool) -> None:
+    """List journal entries, oldest first."""
+    from os1.inner import journal as our_journal
+
+    found = our_journal.entries(_journal_memories(ctx))
+    if as_json:
+        click.echo(json.dumps([e.as_dict() for e in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        out.print("No journal entries yet.")
+        return
+    for e in found:
+        out.print(f"[bold]{e.id}[/]  [dim]{e.day}[/]  {escape(e.text)}")
+
+
+@journal.command("show")
+@click.argument("entry_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show_journal(ctx: click.Context, entry_id: int, as_json: bool) -> None:
+    """One journal entry and the memories it was written from."""
+    from os1.inner import journal as our_journal
+
+    found = our_journal.entry(_journal_memories(ctx), entry_id)
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
+        return
+    out.print(f"[bold]{found.id}[/]  {found.day}\n{escape(found.text)}")
+    out.print(f"[dim]sources: {', '.join(escape(s) for s in found.sources)}[/]")
+
+
+@journal.command("delete")
+@click.argument("entry_id", type=int)
+@click.pass_context
+def delete_journal(ctx: click.Context, entry_id: int) -> None:
+    """Delete a journal entry; that day is not written about again."""
+    from os1.inner import journal as our_journal
+
+    app: App = ctx.ensure_object(App)
+    gone = our_journal.delete(app.store, _journal_memories(ctx), entry_id)
+    out.print(f"Deleted journal entry {gone.id} ({gone.day}).")

@@ -103,6 +103,8 @@ class LongTermMemory:
 
 def context_line(memory: Memory) -> str:
     when = (memory.happened_at or memory.said_at or "")[:10]
+    if memory.kind == "reflection" and any(s.startswith("journal:") for s in memory.sources):
+        return f"- ({when}) From my journal: {memory.text}"
     return f"- ({when}) {memory.text}" if when else f"- {memory.text}"
 
 

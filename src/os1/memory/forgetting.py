@@ -97,6 +97,11 @@ def forget_everywhere(memories: MemoryStore, term: str) -> Forgotten:
 
     forget_threads(db, found)
     # -- end inner life
+    # -- journal: entries that used a forgotten memory went with it; their days are rewritten
+    from os1.inner.journal import forget_journal
+
+    forget_journal(memories)
+    # -- end journal
     done.answers = _forget_in_profile(db, found)
     done.reminders = _delete_rows(db, "reminders", ("text", "note", "source"), found)
     _delete_rows(db, "reminder_firings", ("text",), found)

@@ -196,6 +196,12 @@ class Companion:
         if not enabled(self.settings):
             return None
         inner = InnerLife(self.store, self.settings)
+        # -- journal: days that ended (or went quiet) without an entry, before this message
+        if self.memory is not None:
+            from os1.inner.journal import catch_up
+
+            catch_up(self.store, self.memory.store, inner.now, self.settings.journal_after_minutes)
+        # -- end journal
         inner.observe(user_msg)
         return inner
 

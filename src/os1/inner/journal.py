@@ -1,0 +1,201 @@
+"""The companion's journal: once a day with the user has ended (or gone quiet for
+`journal_after_minutes`), a short entry about it — what happened, how he seemed, what to ask
+next time — composed in code from that day's memories, moods and open threads, so it names
+nobody and nowhere the day's memories don't.
+
+Entries are memories of kind "reflection" with the source `journal:DAY` and `mem:ID` for each
+memory they used: recall finds them like any memory, and forgetting one of those memories takes
+the entry with it (`forget_everywhere` then lets the next turn write the day again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from os1.errors import NotFound
+from os1.inner import mood
+from os1.inner import threads as th
+from os1.memory.consolidate import COMPANION_SPEAKER
+from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source, message_source
+from os1.storage.base import Store
+
+PROFILE_KEY = "inner_journal"  # day -> {"id": memory id or None, "through": ISO, "state": …}
+SOURCE_PREFIX = "journal:"
+# Days further back are not caught up on: a first run over old moods stays one cheap turn.
+CATCH_UP_DAYS = 7
+KEEP_DAYS = 60
+SNIPPETS = 3
+SNIPPET_CHARS = 160
+_DERIVED = ("fact", "event", "preference")
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    day: str
+    text: str
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "day": self.day, "text": self.text, "sources": list(self.sources)}
+
+
+def catch_up(store: Store, memories: MemoryStore, now: datetime, after_minutes: int) -> list[int]:
+    """Write the entries that are due (before the turn's message is observed); returns their
+    memory ids. Nothing due costs one profile read."""
+    profile = store.profile()
+    marks: dict[str, Any] = dict(profile.get(PROFILE_KEY) or {})
+    days = _days(profile.get(mood.PROFILE_KEY) or {})
+    quiet = timedelta(minutes=after_minutes)
+    oldest = now.date() - timedelta(days=CATCH_UP_DAYS)
+    written: list[int] = []
+    for day, records in sorted(days.items()):
+        last = max(datetime.fromisoformat(r.last_at) for r in records)
+        if day < oldest or (day >= now.date() and now - last < quiet):
+            continue
+        mark = marks.get(day.isoformat())
+        if mark is not None and (
+            mark.get("state") != "written" or mark.get("through", "") >= last.isoformat()
+        ):
+            continue
+        if mark is not None and mark.get("id") is not None:
+            memories.forget([int(mark["id"])])  # the day went on after the quiet entry
+        entry_id = _write(store, memories, day, records, profile)
+        marks[day.isoformat()] = {"id": entry_id, "through": last.isoformat(), "state": "written"}
+        if entry_id is not None:
+            written.append(entry_id)
+    if written or marks != (profile.get(PROFILE_KEY) or {}):
+        for old in sorted(marks)[:-KEEP_DAYS]:
+            del marks[old]
+        store.set_profile(PROFILE_KEY, marks)
+    return written
+
+
+def entries(memories: MemoryStore) -> list[Entry]:
+    found = []
+    for m in memories.list("reflection"):
+        day = next((s[len(SOURCE_PREFIX) :] for s in m.sources if s.startswith(SOURCE_PREFIX)), "")
+        if day:
+            found.append(Entry(m.id, day, m.text, m.sources))
+    return sorted(found, key=lambda e: (e.day, e.id))
+
+
+def entry(memories: MemoryStore, entry_id: int) -> Entry:
+    found = next((e for e in entries(memories) if e.id == entry_id), None)
+    if found is None:
+        raise NotFound(f"no journal entry {entry_id}", hint="`os1 journal list` shows them.")
+    return found
+
+
+def delete(store: Store, memories: MemoryStore, entry_id: int) -> Entry:
+    """Delete an entry; its day is not written again."""
+    found = entry(memories, entry_id)
+    memories.forget([found.id])
+    marks = dict(store.profile().get(PROFILE_KEY) or {})
+    marks[found.day] = {**marks.get(found.day, {}), "id": None, "state": "deleted"}
+    store.set_profile(PROFILE_KEY, marks)
+    return found
+
+
+def forget_journal(memories: MemoryStore) -> None:
+    """After a forget (for `forget_everywhere`): entries that used a forgotten memory are gone
+    with it; their days are unmarked so the next turn writes them from what remains."""
+    store = memories.db
+    marks = dict(store.profile().get(PROFILE_KEY) or {})
+    kept = {e.id for e in entries(memories)}
+    gone = [d for d, m in marks.items() if m.get("state") == "written" and m.get("id") not in kept]
+    for day in gone:
+        del marks[day]
+    if gone:
+        store.set_profile(PROFILE_KEY, marks)
+
+
+# -- composing ------------------------------------------------------------------------------
+
+
+def _days(moods: dict[str, Any]) -> dict[date, list[mood.DayMood]]:
+    days: dict[date, list[mood.DayMood]] = {}
+    for value in moods.values():
+        record = mood.DayMood(**value)
+        if record.message_ids:  # records from before the journal have nothing to go on
+            days.setdefault(date.fromisoformat(record.day), []).append(record)
+    return days
+
+
+def _write(
+    store: Store,
+    memories: MemoryStore,
+    day: date,
+    records: list[mood.DayMood],
+    profile: dict[str, Any],
+) -> int | None:
+    episodes: list[Memory] = []
+    for message_id in sorted({i for r in records for i in r.message_ids}):
+        ids = memories.ids_with_source(message_source(message_id))
+        episodes += [
+            m
+            for m in memories.get_many(ids)
+            if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
+        ]
+    if not episodes:
+        return None
+    used: list[Memory] = []
+    for episode in episodes:
+        # What was learned from a message says it best; a message that taught nothing, itself.
+        ids = memories.ids_with_source(memory_source(episode.id))
+        derived = [m for m in memories.get_many(ids) if m.kind in _DERIVED and not m.untrusted]
+        used += [m for m in derived if m.id not in {u.id for u in used}] or [episode]
+    used = used[:SNIPPETS]
+    happened = [_snippet(m) for m in used]
+    lines = [f"{day.strftime('%A')} {day.isoformat()}. You told me: " + "; ".join(happened) + "."]
+    lines.append(f"You seemed {_mood_word(records)}.")
+    asks = _questions(profile, day)
+    if asks:
+        lines.append("Next time I want to ask: " + " ".join(asks))
+    sources = (f"{SOURCE_PREFIX}{day.isoformat()}", *(memory_source(m.id) for m in used))
+    return memories.add(
+        NewMemory(
+            kind="reflection",
+            text=" ".join(lines),
+            sources=sources,
+            said_at=used[-1].said_at,
+            happened_at=day.isoformat(),
+            importance=0.4,
+        ),
+        requires=used[-1].id,
+    )
+
+
+def _snippet(memory: Memory) -> str:
+    text = memory.text
+    if memory.kind == "episode" and memory.speaker:
+        text = text.removeprefix(f"{memory.speaker}: ")
+    text = " ".join(text.split()).rstrip(".!?")
+    if len(text) > SNIPPET_CHARS:
+        # Cut between words: half a name would be a name the day never held.
+        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + "…"
+    return f"“{text}”"
+
+
+def _mood_word(records: list[mood.DayMood]) -> str:
+    total = sum(r.total for r in records)
+    count = sum(r.messages for r in records) or 1
+    if any(r.tired for r in records):
+        return "worn out"
+    if total / count <= mood.LOW:
+        return "low"
+    if total / count >= -mood.LOW:
+        return "in good spirits"
+    return "calm"
+
+
+def _questions(profile: dict[str, Any], day: date) -> list[str]:
+    """Threads opened that day and still open (said that day, so nothing from elsewhere)."""
+    found = [th.Thread(**v) for v in (profile.get(th.PROFILE_KEY) or {}).values()]
+    return [
+        t.question
+        for t in sorted(found, key=lambda t: t.id)
+        if t.state == "open" and t.created_at[:10] == day.isoformat()
+    ]
