@@ -13,6 +13,7 @@ from os1.config import Settings
 from os1.events import MemoryRecalled, TextDelta, TurnDone
 from os1.memory import LongTermMemory
 from os1.memory.embedders import HashingEmbedder
+from os1.memory.store import NewMemory
 from os1.mind.companion import Companion
 from os1.mind.small_model import check_reply, fallback_reply, profile_enabled
 from os1.models.base import ChatModel
@@ -136,6 +137,32 @@ async def test_a_question_about_a_told_fact_is_answered_from_memory_with_its_sou
     recalled = [e for e in events if isinstance(e, MemoryRecalled)]
     assert recalled and "14 March" in str(recalled[0].memories[0]["text"])
     assert len(model.calls) == calls  # the model was not asked
+
+
+async def test_a_fact_that_came_from_a_mail_is_never_cited_as_told(store: SQLiteStore) -> None:
+    c = companion(store, ScriptedModel(replies=["Okay, noted."]))
+    assert c.memory is not None
+    c.memory.store.add(
+        NewMemory(
+            kind="fact",
+            text="Amy lives in Lagos.",
+            sources=("mail:7",),
+            subject="amy",
+            attribute="lives_in",
+            value="Lagos",
+            untrusted=True,
+        ),
+        consolidated=True,
+    )
+    done = await say(c, "Where does Amy live?")
+    assert "Lagos" in done.text
+    assert "from a mail" in done.text and "you told me" not in done.text.replace(
+        "not something you told me", ""
+    )
+    # What the user said outweighs what a mail claims.
+    await say(c, "Amy lives in Porto.", done.conversation_id)
+    again = await say(c, "Where does Amy live?", done.conversation_id)
+    assert again.text.startswith("Amy lives in Porto") and "(you told me on" in again.text
 
 
 async def test_memory_answers_follow_a_correction(store: SQLiteStore) -> None:

@@ -269,6 +269,8 @@ def answer_question(
             score += 0.5
         score += sum(1 for t in asked.terms if t in named or _singular(t) in named)
         score += hit.score * 0.01
+        if fact.untrusted:
+            score -= 0.75  # what the user said outweighs what a mail or a note claims
         if best is None or score > best[0]:
             best = (score, hit)
     if best is None:
@@ -311,10 +313,23 @@ def _second_person(text: str, user_name: str | None) -> str:
 
 
 def _cite(sentence: str, hit: Hit) -> str:
-    """One sentence, so two answers never share a sentence word for word."""
+    """One sentence, so two answers never share a sentence word for word. A fact that came
+    from outside (a mail, a note) says so: it is not something the user told OS1."""
     when = _day(hit.memory.said_at or hit.memory.created_at)
+    if hit.memory.untrusted:
+        where = _outside_source(hit.memory.sources)
+        read = f"{where}, on {when}" if when else where
+        return f"{sentence[:-1]} (from {read}; not something you told me, so I haven't checked it)."
     told = f"you told me on {when}" if when else "you told me"
     return f"{sentence[:-1]} ({told})."
+
+
+def _outside_source(sources: tuple[str, ...]) -> str:
+    if any(s.startswith("mail:") for s in sources):
+        return "a mail"
+    if any(s.startswith("note:") for s in sources):
+        return "your notes"
+    return "something I read"
 
 
 def _day(stamp: str | None) -> str | None:
