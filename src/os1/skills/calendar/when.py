@@ -213,6 +213,7 @@ def parse_moment(value: str, now: datetime, zone: tzinfo) -> tuple[datetime, boo
 
     guess = dateparser.parse(
         text,
+        languages=["en"],  # as the reminders' fallback: not a search through ~200 locales
         settings={
             "PREFER_DATES_FROM": "future",
             "RELATIVE_BASE": now.replace(tzinfo=None),
