@@ -2,13 +2,64 @@
 
 SQLite implements it for one person; a PostgreSQL store for many users implements the same
 methods. Every method reads and writes only the data of the user the store was opened for.
+
+Components with tables of their own (skills, the server, memory) use the small query layer at
+the bottom of `Store`: `query`, `transaction` and `migrate_component`. SQL written for it is
+the portable subset both backends run unchanged:
+
+- `?` placeholders (the PostgreSQL store translates them);
+- `INSERT ... RETURNING id` for a new row's id (there is no `lastrowid` on PostgreSQL);
+- `INSERT ... ON CONFLICT (...) DO NOTHING | DO UPDATE SET x = excluded.x`, never `INSERT OR`;
+- no `PRAGMA`, no `rowid`, no SQLite or PostgreSQL functions beyond `COUNT/MAX/MIN/SUM/
+  COALESCE/LOWER/LENGTH`; timestamps are ISO-8601 text written by Python.
+
+Schema differs (`INTEGER PRIMARY KEY AUTOINCREMENT` vs `BIGSERIAL`), so a component's
+migrations may be given per dialect. Nothing outside `storage/` asks which database it is;
+what truly differs (full-text and vector search) sits behind store methods.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
+# A component's append-only migrations: one list both backends run, or one list per dialect
+# (numbered alike: step N of each list is the same change).
+Migrations = Sequence[str] | Mapping[Dialect, Sequence[str]]
+
+
+class Row(Protocol):
+    """A result row: by position and by column name."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> Sequence[str]: ...
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Row | None: ...
+
+    def fetchall(self) -> list[Row]: ...
+
+
+class Transaction(Protocol):
+    """What `Store.transaction()` yields: statements inside one committed-or-rolled-back unit."""
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+def scripts_for(migrations: Migrations, dialect: Dialect) -> list[str]:
+    if isinstance(migrations, Mapping):
+        return list(migrations[dialect])
+    return list(migrations)
 
 MessageStatus = Literal["complete", "cancelled", "error", "interrupted"]
 StoredRole = Literal["system", "user", "assistant", "tool"]
@@ -147,8 +198,28 @@ class Store(ABC):
         self, status: ToolCallStatus | None = None, conversation_id: int | None = None
     ) -> list[ToolCallRecord]: ...
 
-    def migrate_component(self, name: str, scripts: list[str]) -> None:  # noqa: B027
-        """Apply a component's own append-only migrations (skills, server); SQL stores only."""
+    # -- the query layer for components with tables of their own -------------------------
+
+    dialect: Dialect
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """One read in the portable SQL subset (see the module's docstring)."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Writes that commit together or not at all; other writers wait."""
+
+    @abstractmethod
+    def migrate_component(self, name: str, scripts: Migrations) -> None:
+        """Apply a component's own append-only migrations (skills, server, memory), numbered
+        from 1 and recorded per component, once, even with several processes starting."""
+
+    def vacuum(self) -> None:  # noqa: B027
+        """Give deleted rows' bytes back and overwrite them (forgetting); a no-op where the
+        backend has nothing to do."""
 
     @abstractmethod
     def close(self) -> None: ...
+
+

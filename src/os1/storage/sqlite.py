@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +16,16 @@ import sqlite_vec
 from os1.errors import NotFound, StorageError, StorageFull
 from os1.storage.base import (
     Conversation,
+    Dialect,
     DialogueLine,
     MessageStatus,
+    Migrations,
     Store,
     StoredMessage,
     StoredRole,
     ToolCallRecord,
     ToolCallStatus,
+    scripts_for,
 )
 from os1.storage.migrations import MIGRATIONS
 
@@ -47,6 +50,8 @@ def _storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
 
 
 class SQLiteStore(Store):
+    dialect: Dialect = "sqlite"
+
     def __init__(self, path: Path, user_id: str = "local", *, max_pages: int | None = None):
         self.path = path
         self.user_id = user_id
@@ -102,10 +107,10 @@ class SQLiteStore(Store):
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
-                return self._db.execute(sql, params).fetchall()
+                return self._db.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
 
@@ -399,8 +404,9 @@ class SQLiteStore(Store):
             params += (conversation_id,)
         return [self._tool_call(r) for r in self.query(sql + " ORDER BY created_at, id", params)]
 
-    def migrate_component(self, name: str, scripts: list[str]) -> None:
+    def migrate_component(self, name: str, migrations: Migrations) -> None:
         """A component's migrations, numbered from 1 and tracked in `schema_components`."""
+        scripts = scripts_for(migrations, self.dialect)
         if not scripts:
             return
         with self._lock:
