@@ -21,7 +21,7 @@ chat: install system-packages
 test: install-test system-packages-test
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
-	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -q
+	OS1_REQUIRE_POSTGRES=1 HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest -q
 
 check: install-test
 	$(VENV)/bin/ruff check src tests bench

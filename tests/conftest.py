@@ -21,6 +21,9 @@ from os1.storage import SQLiteStore
 if TYPE_CHECKING:
     from os1.mind.companion import Companion
 
+# A throw-away PostgreSQL server for the store contract suite (fixture `postgres_url`).
+pytest_plugins = ["tests.pg"]
+
 # `make test` (and so CI) runs the "ci" profile: the same examples on every run and no example
 # database carried between runs, so a checkout is green or red on its own. A plain `pytest`
 # keeps exploring new examples ("dev"); a failure it finds becomes an @example in the test.

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import tomli_w
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     context_window: int = Field(
         4096, ge=512, le=1_048_576, description="Tokens of context used for prompt + reply"
     )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host/db to keep everything in PostgreSQL "
+        "(many users, several workers); unset = the SQLite file in the OS1 home",
+    )
     embedder: str = Field("minilm", description="Sentence embedder for memory recall")
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
     memory_model: Literal["auto", "on", "off"] = Field(
@@ -108,6 +113,13 @@ class Settings(BaseSettings):
     tts: str = Field("piper", description="Text-to-speech engine")
     vad: str = Field("silero", description="Voice activity detector")
     voice_speed: float = Field(1.0, ge=0.5, le=2.0, description="Speaking rate of the voice")
+    voice_end_of_turn_ms: int = Field(
+        600,
+        ge=100,
+        le=3000,
+        description="Silence that ends a spoken turn when the words don't tell; about a third "
+        "of it after a finished sentence, nearly twice it after \"and…\" or \"um\"",
+    )
     threads: int | None = Field(
         None, ge=1, description="Old name of model_threads; when set, it wins"
     )
@@ -168,6 +180,16 @@ class Settings(BaseSettings):
     mcp: dict[str, Any] = Field(
         default_factory=dict, description="Other MCP servers whose tools OS1 may use ([mcp])"
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: SecretStr | None) -> SecretStr | None:
+        # SQLite needs no URL (it lives in the OS1 home); anything else is a typo to catch now.
+        if url is not None and not url.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("must be a postgresql:// URL (leave it unset for SQLite)")
+        return url
 
     @classmethod
     def settings_customise_sources(

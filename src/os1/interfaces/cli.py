@@ -41,6 +41,7 @@ LAZY_COMMANDS = {
     "mail": "os1.interfaces.cli_mail:mail",
     "mcp": "os1.interfaces.cli_mcp:mcp",
     "memory": "os1.interfaces.cli_memory:memory",
+    "migrate": "os1.interfaces.cli_migrate:migrate",
     "models": "os1.interfaces.cli_models:models",
     "notes": "os1.interfaces.cli_calendar:notes",
     "remind": "os1.interfaces.cli_reminders:remind",

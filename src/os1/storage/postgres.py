@@ -1,0 +1,675 @@
+"""The PostgreSQL store: many users' stores over one connection pool per database URL.
+
+Each store is a user id and a shared `psycopg_pool.ConnectionPool`; it holds no connection of
+its own, so thousands of users cost nothing until they read or write. The core schema is
+migrated once per process and URL, under an advisory lock, so workers starting together
+migrate once. Portable SQL from the query layer (`?` placeholders) is translated here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, NoReturn
+
+try:
+    import psycopg
+    from psycopg import errors as pg_errors
+    from psycopg_pool import ConnectionPool, PoolTimeout
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "the PostgreSQL store needs psycopg 3 and psycopg-pool: "
+        "pip install 'psycopg[binary]>=3.2' psycopg-pool"
+    ) from exc
+
+from os1.errors import NotFound, StorageError, StorageFull
+from os1.storage.base import (
+    Conversation,
+    Dialect,
+    DialogueLine,
+    MessageStatus,
+    Migrations,
+    Row,
+    Store,
+    StoredMessage,
+    StoredRole,
+    ToolCallRecord,
+    ToolCallStatus,
+    scripts_for,
+)
+from os1.storage.pg_migrations import MIGRATIONS
+from os1.storage.sqlite import now, title_from
+
+# The advisory lock migrations take (any bigint every OS1 process agrees on).
+MIGRATION_LOCK = int.from_bytes(b"os1:migr", "big")
+POOL_MAX_SIZE = 16
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:****@", url)
+
+
+# -- rows and SQL -------------------------------------------------------------------------
+
+
+class PgRow:
+    """A result row addressable by position and by column name, like `sqlite3.Row`."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
+        self._values = tuple(values)
+        self._index = index
+
+    def __getitem__(self, key: int | str, /) -> Any:
+        if isinstance(key, str):
+            try:
+                return self._values[self._index[key]]
+            except KeyError:
+                raise IndexError(f"no column {key!r}") from None
+        return self._values[key]
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PgRow):
+            return self._values == other._values
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return f"PgRow({dict(zip(self._index, self._values, strict=True))!r})"
+
+
+def _pg_row(cursor: psycopg.Cursor[Any]) -> Callable[[Sequence[Any]], PgRow]:
+    names = [d.name for d in cursor.description or ()]
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)  # the first column of a repeated name wins, as in SQLite
+    return lambda values: PgRow(values, index)
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """Portable SQL to psycopg's: `?` outside quotes and comments becomes `%s`, and every
+    literal `%` is doubled (psycopg reads `%` everywhere in a query that has parameters)."""
+    out: list[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":
+            end = i + 1
+            while end < n:
+                if sql[end] == ch:
+                    if end + 1 < n and sql[end + 1] == ch:  # '' or "" escapes the quote
+                        end += 2
+                        continue
+                    break
+                end += 1
+            out.append(sql[i : end + 1].replace("%", "%%"))
+            i = end + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            end = n if end < 0 else end
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            out.append(sql[i:end].replace("%", "%%"))
+            i = end
+        elif ch == "?":
+            out.append("%s")
+            i += 1
+        elif ch == "%":
+            out.append("%%")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+class PgCursor:
+    """A statement's result as the query layer promises it: `rowcount`, `fetchone`,
+    `fetchall`, and no error for fetching from a statement that returns no rows."""
+
+    def __init__(self, cursor: psycopg.Cursor[PgRow], rowcount: int | None = None) -> None:
+        self._cursor = cursor
+        self.rowcount = cursor.rowcount if rowcount is None else rowcount
+
+    def fetchone(self) -> PgRow | None:
+        return self._cursor.fetchone() if self._cursor.description is not None else None
+
+    def fetchall(self) -> list[Row]:
+        return list(self._cursor.fetchall()) if self._cursor.description is not None else []
+
+
+class PgTransaction:
+    """What `PostgresStore.transaction()` yields: portable statements on one connection."""
+
+    def __init__(self, conn: psycopg.Connection[PgRow]) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> PgCursor:
+        return PgCursor(self._conn.execute(translate(sql), tuple(params)))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> PgCursor:
+        cur = self._conn.cursor()
+        total = 0
+        # psycopg's executemany pipelines the statements; rowcount is counted per row here
+        # so it means the same as SQLite's (rows changed in all).
+        for params in rows:
+            cur.execute(translate(sql), tuple(params))
+            total += max(cur.rowcount, 0)
+        return PgCursor(cur, total)
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+def storage_error(exc: Exception, url: str) -> StorageError:
+    where = redact(url)
+    if isinstance(exc, pg_errors.DiskFull):
+        return StorageFull(f"cannot write to {where}: the disk is full")
+    if isinstance(exc, PoolTimeout):
+        return StorageError(
+            f"{where} is busy: no connection free in time",
+            hint="Too many requests at once; try again, or raise max_connections.",
+        )
+    if isinstance(exc, psycopg.OperationalError):
+        return StorageError(
+            f"cannot reach PostgreSQL at {where}: {str(exc).strip()}",
+            hint="Is the database server running, and is database_url right?",
+        )
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return StorageError(
+            f"PostgreSQL at {where} refused: {str(exc).strip()}",
+            hint="The role in database_url needs rights on OS1's tables.",
+        )
+    return StorageError(f"storage failed at {where}: {str(exc).strip()}")
+
+
+# -- pools --------------------------------------------------------------------------------
+
+_pools: dict[str, ConnectionPool[psycopg.Connection[PgRow]]] = {}
+_pools_guard = threading.Lock()
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """Each pooled connection reads and writes pgvector's `vector` type where it exists."""
+    try:
+        from pgvector.psycopg import register_vector
+    except ImportError:  # the Python adapter is optional; the store works without vectors
+        return
+    try:
+        register_vector(conn)
+    except psycopg.ProgrammingError:  # the extension is not created in this database
+        pass
+
+
+def migrate_core(conn: psycopg.Connection[Any]) -> int:
+    """Bring the core schema up to date in one transaction under the migration lock; the
+    version it ends at. Workers starting at once wait for the first, then find nothing to do."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
+        )
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        version = int(row[0]) if row else 0
+        for number, script in enumerate(MIGRATIONS, start=1):
+            if number > version:
+                conn.execute(script.encode())  # no parameters: several statements at once
+        if len(MIGRATIONS) > version:
+            conn.execute(
+                "INSERT INTO schema_version (id, version) VALUES (1, %s) "
+                "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                (len(MIGRATIONS),),
+            )
+        return max(version, len(MIGRATIONS))
+
+
+def pool_for(url: str) -> ConnectionPool[psycopg.Connection[PgRow]]:
+    """The process's pool for a database, its schema migrated before the first connection
+    is lent (so every pooled connection already sees the `vector` type)."""
+    with _pools_guard:
+        pool = _pools.get(url)
+        if pool is not None:
+            return pool
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                migrate_core(conn)
+            pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=POOL_MAX_SIZE,
+                kwargs={"autocommit": True, "row_factory": _pg_row},
+                configure=_configure,
+                timeout=30,
+                name="os1",
+                open=False,
+            )
+            pool.open(wait=True, timeout=30)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise storage_error(exc, url) from None
+        _pools[url] = pool
+        return pool
+
+
+_local = threading.local()
+
+
+def _in_transaction() -> dict[tuple[str, str], psycopg.Connection[PgRow]]:
+    """The connections of the transactions open on this thread, by database URL and user."""
+    held: dict[tuple[str, str], psycopg.Connection[PgRow]] | None = getattr(_local, "held", None)
+    if held is None:
+        held = _local.held = {}
+    return held
+
+
+def close_pools() -> None:
+    """Close every pool this process opened (at shutdown, and between tests)."""
+    with _pools_guard:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+# -- the store ----------------------------------------------------------------------------
+
+
+class PostgresStore(Store):
+    """One user's view of a shared PostgreSQL database; every statement names the user."""
+
+    dialect: Dialect = "postgresql"
+
+    def __init__(self, url: str, user_id: str = "local") -> None:
+        self.url = url
+        self.user_id = user_id
+        self._key = (url, user_id)
+        self._pool = pool_for(url)
+
+    def _fail(self, exc: Exception) -> NoReturn:
+        raise storage_error(exc, self.url) from None
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[PgTransaction]:
+        # SQLite lets one writer in at a time; here writers of the same user queue on an
+        # advisory lock instead, so a component's read-then-write inside a transaction
+        # keeps meaning what it meant on SQLite, while different users write in parallel.
+        held = _in_transaction()
+        conn = held.get(self._key)
+        try:
+            if conn is not None:
+                # Inside this user's transaction on this thread: a savepoint on its connection,
+                # not a second connection that would wait for the lock the first one holds.
+                with conn.transaction():
+                    yield PgTransaction(conn)
+                return
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    ("os1.user:" + self.user_id,),
+                )
+                held[self._key] = conn
+                try:
+                    yield PgTransaction(conn)
+                finally:
+                    del held[self._key]
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._fail(exc)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            # A read inside this user's open transaction sees its uncommitted writes, as on
+            # SQLite's single connection.
+            held = _in_transaction().get(self._key)
+            if held is not None:
+                cur = held.execute(translate(sql), tuple(params))
+                return list(cur.fetchall()) if cur.description is not None else []
+            with self._pool.connection() as conn:
+                cur = conn.execute(translate(sql), tuple(params))
+                return list(cur.fetchall()) if cur.description is not None else []
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._fail(exc)
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.query("SELECT version FROM schema_version")[0][0])
+
+    @property
+    def has_vector(self) -> bool:
+        """Whether pgvector's `vector` type exists in this database."""
+        return bool(self.query("SELECT 1 FROM pg_extension WHERE extname = 'vector'"))
+
+    def migrate_component(self, name: str, migrations: Migrations) -> None:
+        """A component's migrations, numbered from 1 and tracked in `schema_components`; the
+        check and the steps run under the migration lock, so two processes apply each once."""
+        try:
+            scripts = scripts_for(migrations, self.dialect)
+        except KeyError:
+            raise StorageError(
+                f"{name} has no PostgreSQL migrations",
+                hint="Give its migrations a 'postgresql' list, or use SQLite.",
+            ) from None
+        if not scripts:
+            return
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                row = conn.execute(
+                    "SELECT version FROM schema_components WHERE name = %s", (name,)
+                ).fetchone()
+                version = int(row[0]) if row else 0
+                for number, script in enumerate(scripts, start=1):
+                    if number > version:
+                        conn.execute(script.encode())
+                if len(scripts) > version:
+                    conn.execute(
+                        "INSERT INTO schema_components (name, version) VALUES (%s, %s) "
+                        "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                        (name, len(scripts)),
+                    )
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._fail(exc)
+
+    def vacuum(self) -> None:
+        """PostgreSQL's autovacuum reclaims deleted rows' space; nothing to do per user."""
+
+    def close(self) -> None:
+        """Nothing to close: the pool is the process's, shared by every user's store."""
+
+    # -- conversations ------------------------------------------------------------------
+
+    def create_conversation(self, title: str | None = None) -> Conversation:
+        stamp = now()
+        with self.transaction() as db:
+            row = db.execute(
+                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) RETURNING id",
+                (self.user_id, title, stamp, stamp),
+            ).fetchone()
+        assert row is not None  # RETURNING always yields the new row
+        return Conversation(int(row[0]), title, stamp, stamp, 0)
+
+    def ensure_conversation(self, profile_key: str, title: str) -> int:
+        # The user's advisory lock (taken by transaction()) makes the check and the insert
+        # one step: a second writer waits, then finds the conversation the first recorded.
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT c.id FROM profile p JOIN conversations c "
+                "ON c.id = CASE WHEN p.value ~ '^[0-9]+$' THEN p.value::bigint END "
+                "AND c.user_id = p.user_id "
+                "WHERE p.user_id = ? AND p.key = ?",
+                (self.user_id, profile_key),
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            stamp = now()
+            made = db.execute(
+                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) RETURNING id",
+                (self.user_id, title, stamp, stamp),
+            ).fetchone()
+            assert made is not None
+            conv = int(made[0])
+            db.execute(
+                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (self.user_id, profile_key, json.dumps(conv), stamp),
+            )
+        return conv
+
+    _CONVERSATION_SQL = (
+        "SELECT c.id, c.title, c.created_at, c.updated_at, "
+        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
+        "FROM conversations c WHERE c.user_id = ? "
+    )
+
+    @staticmethod
+    def _conversation(row: Row) -> Conversation:
+        return Conversation(
+            int(row["id"]), row["title"], row["created_at"], row["updated_at"], int(row["n"])
+        )
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        rows = self.query(self._CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
+        if not rows:
+            raise NotFound(
+                f"no conversation {conversation_id}", hint="`os1 history` lists conversations."
+            )
+        return self._conversation(rows[0])
+
+    def latest_conversation(self) -> Conversation | None:
+        rows = self.query(
+            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
+            (self.user_id,),
+        )
+        return self._conversation(rows[0]) if rows else None
+
+    def list_conversations(self, limit: int = 50) -> list[Conversation]:
+        rows = self.query(
+            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+            (self.user_id, limit),
+        )
+        return [self._conversation(r) for r in rows]
+
+    def rename_conversation(self, conversation_id: int, title: str | None) -> Conversation:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?",
+                (title, conversation_id, self.user_id),
+            )
+        return self.get_conversation(conversation_id)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self.get_conversation(conversation_id)
+        with self.transaction() as db:
+            # Messages and tool calls go with it (ON DELETE CASCADE).
+            db.execute(
+                "DELETE FROM conversations WHERE id = ? AND user_id = ?",
+                (conversation_id, self.user_id),
+            )
+
+    # -- messages -----------------------------------------------------------------------
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: StoredRole,
+        content: str,
+        status: MessageStatus = "complete",
+        meta: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        stamp = now()
+        meta = meta or {}
+        with self.transaction() as db:
+            owned = db.execute(
+                "SELECT title FROM conversations WHERE id = ? AND user_id = ? FOR UPDATE",
+                (conversation_id, self.user_id),
+            ).fetchone()
+            if owned is None:
+                raise NotFound(f"no conversation {conversation_id}")
+            made = db.execute(
+                "INSERT INTO messages (conversation_id, user_id, role, content, status, "
+                "created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (conversation_id, self.user_id, role, content, status, stamp, json.dumps(meta)),
+            ).fetchone()
+            assert made is not None
+            title = owned["title"]
+            if title is None and role == "user" and content.strip():
+                title = title_from(content)
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
+                (stamp, title, conversation_id),
+            )
+        return StoredMessage(int(made[0]), conversation_id, role, content, status, stamp, meta)
+
+    def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
+        self.get_conversation(conversation_id)  # ownership check, NotFound otherwise
+        sql = "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id DESC"
+        params: tuple[Any, ...] = (conversation_id, self.user_id)
+        if last is not None:
+            sql += " LIMIT ?"
+            params += (last,)
+        rows = self.query(sql, params)
+        return [
+            StoredMessage(
+                int(r["id"]),
+                int(r["conversation_id"]),
+                r["role"],
+                r["content"],
+                r["status"],
+                r["created_at"],
+                json.loads(r["meta"]) if r["meta"] != "{}" else {},
+            )
+            for r in reversed(rows)
+        ]
+
+    def dialogue(self, conversation_id: int, last: int) -> list[DialogueLine]:
+        # Runs on every turn: one round trip, the ownership check folded into it.
+        rows = self.query(
+            "SELECT m.id, m.role, m.content, m.meta FROM conversations c "
+            "LEFT JOIN LATERAL (SELECT id, role, content, meta FROM messages "
+            "WHERE conversation_id = c.id AND user_id = c.user_id "
+            "AND role IN ('user', 'assistant') AND content != '' "
+            "ORDER BY id DESC LIMIT ?) m ON TRUE "
+            "WHERE c.id = ? AND c.user_id = ? ORDER BY m.id DESC",
+            (last, conversation_id, self.user_id),
+        )
+        if not rows:
+            raise NotFound(f"no conversation {conversation_id}")
+        return [
+            DialogueLine(
+                int(r[0]),
+                r[1],
+                r[2],
+                r[3] != "{}" and bool(json.loads(r[3]).get("untrusted")),
+            )
+            for r in reversed(rows)
+            if r[0] is not None
+        ]
+
+    # -- profile ------------------------------------------------------------------------
+
+    def profile(self) -> dict[str, Any]:
+        rows = self.query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
+    def set_profile(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (self.user_id, key, json.dumps(value), now()),
+            )
+
+    def delete_profile(self, key: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM profile WHERE user_id = ? AND key = ?", (self.user_id, key))
+
+    # -- tool calls ---------------------------------------------------------------------
+
+    def add_tool_call(self, record: ToolCallRecord) -> None:
+        with self.transaction() as db:
+            owned = db.execute(
+                "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                (record.conversation_id, self.user_id),
+            ).fetchone()
+            if owned is None:
+                raise NotFound(f"no conversation {record.conversation_id}")
+            db.execute(
+                "INSERT INTO tool_calls (id, user_id, conversation_id, name, arguments, "
+                "side_effect, origin, summary, status, output, created_at, decided_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    self.user_id,
+                    record.conversation_id,
+                    record.name,
+                    json.dumps(record.arguments),
+                    int(record.side_effect),
+                    record.origin,
+                    record.summary,
+                    record.status,
+                    record.output,
+                    record.created_at,
+                    record.decided_at,
+                ),
+            )
+
+    @staticmethod
+    def _tool_call(row: Row) -> ToolCallRecord:
+        return ToolCallRecord(
+            id=row["id"],
+            conversation_id=int(row["conversation_id"]),
+            name=row["name"],
+            arguments=json.loads(row["arguments"]),
+            side_effect=bool(row["side_effect"]),
+            origin=row["origin"],
+            summary=row["summary"],
+            status=row["status"],
+            created_at=row["created_at"],
+            output=row["output"],
+            decided_at=row["decided_at"],
+        )
+
+    def get_tool_call(self, call_id: str) -> ToolCallRecord:
+        rows = self.query(
+            "SELECT * FROM tool_calls WHERE id = ? AND user_id = ?", (call_id, self.user_id)
+        )
+        if not rows:
+            raise NotFound(f"no tool call {call_id!r}")
+        return self._tool_call(rows[0])
+
+    def claim_tool_call(self, call_id: str, expected: ToolCallStatus, new: ToolCallStatus) -> bool:
+        # One UPDATE with the expected status in its WHERE: PostgreSQL re-checks the row
+        # after waiting for a concurrent claimer, so exactly one of them changes it.
+        with self.transaction() as db:
+            cur = db.execute(
+                "UPDATE tool_calls SET status = ?, decided_at = ? "
+                "WHERE id = ? AND user_id = ? AND status = ?",
+                (new, now(), call_id, self.user_id, expected),
+            )
+        return cur.rowcount == 1
+
+    def finish_tool_call(self, call_id: str, status: ToolCallStatus, output: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE tool_calls SET status = ?, output = ? WHERE id = ? AND user_id = ?",
+                (status, output, call_id, self.user_id),
+            )
+
+    def tool_calls(
+        self, status: ToolCallStatus | None = None, conversation_id: int | None = None
+    ) -> list[ToolCallRecord]:
+        sql = "SELECT * FROM tool_calls WHERE user_id = ?"
+        params: tuple[Any, ...] = (self.user_id,)
+        if status is not None:
+            sql += " AND status = ?"
+            params += (status,)
+        if conversation_id is not None:
+            sql += " AND conversation_id = ?"
+            params += (conversation_id,)
+        return [self._tool_call(r) for r in self.query(sql + " ORDER BY created_at, id", params)]
