@@ -127,6 +127,12 @@ class InnerLife:
             )
         if opened:
             self._save_threads(every + opened)
+        # -- the self: topics he keeps coming back to become its interests (the same
+        # after-the-reply moment, and the same cached parse of the message)
+        from os1.inner.self import Self
+
+        Self(self.store).grow(message, self.now)
+        # -- end the self
         return opened
 
     def opener(self) -> Opener | None:
@@ -185,14 +191,21 @@ class InnerLife:
 
 
 def forget_threads(store: Store, found: re.Pattern[str]) -> int:
-    """Threads that mention what is being forgotten go (for `forget_everywhere`; they repeat
-    the user's words, so they are counted with the turns, not apart)."""
+    """Threads that mention what is being forgotten go, and so do the self's claims about it
+    (for `forget_everywhere`; they repeat the user's words, so they are counted with the
+    turns, not apart)."""
     kept = dict(store.profile().get(th.PROFILE_KEY) or {})
     doomed = [k for k, v in kept.items() if found.search(json.dumps(v, ensure_ascii=False))]
     for key in doomed:
         del kept[key]
     if doomed:
         store.set_profile(th.PROFILE_KEY, kept)
+    # -- the self: its claims and every version of them that mention it go too
+    from os1.inner.self import PROFILE_KEY, Self
+
+    if PROFILE_KEY in store.profile():
+        Self(store).forget(found)
+    # -- end the self
     return len(doomed)
 
 

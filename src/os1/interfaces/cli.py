@@ -36,6 +36,7 @@ LAZY_COMMANDS = {
     "actions": "os1.interfaces.cli_actions:actions",
     "calendar": "os1.interfaces.cli_calendar:calendar",
     "journal": "os1.interfaces.cli_inner:journal",  # inner life
+    "compose": "os1.interfaces.cli_inner:compose",  # inner life
     "letters": "os1.interfaces.cli_letters:letters",
     "listen": "os1.interfaces.cli_voice:listen",
     "mail": "os1.interfaces.cli_mail:mail",
@@ -46,6 +47,7 @@ LAZY_COMMANDS = {
     "notes": "os1.interfaces.cli_calendar:notes",
     "remind": "os1.interfaces.cli_reminders:remind",
     "reminders": "os1.interfaces.cli_reminders:reminders",
+    "self": "os1.interfaces.cli_inner:self_group",  # inner life
     "serve": "os1.interfaces.cli_server:serve",
     "speak": "os1.interfaces.cli_voice:speak",
     "story": "os1.interfaces.cli_inner:story",  # inner life

@@ -1,9 +1,13 @@
 """`os1 threads list|close ID`: what the companion means to ask about; `os1 story`: our story;
-`os1 journal list|show ID|delete ID`: what the companion wrote about each day."""
+`os1 journal list|show ID|delete ID`: what the companion wrote about each day; `os1 self
+show|history|edit|reset`: the companion's own self; `os1 compose`: a piece of music of our
+time."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -14,9 +18,11 @@ from os1.interfaces.app import App
 
 if TYPE_CHECKING:
     from os1.inner.life import InnerLife
+    from os1.inner.self import Claim, Self
     from os1.memory.store import MemoryStore
 
 out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
 
 
 def _life(ctx: click.Context) -> InnerLife:
@@ -135,3 +141,180 @@ def delete_journal(ctx: click.Context, entry_id: int) -> None:
     app: App = ctx.ensure_object(App)
     gone = our_journal.delete(app.store, _journal_memories(ctx), entry_id)
     out.print(f"Deleted journal entry {gone.id} ({gone.day}).")
+
+
+# -- the self ------------------------------------------------------------------------------
+
+
+@click.group("self")
+def self_group() -> None:
+    """The companion's own self: its interests, opinions, curiosities, how it sees you two.
+    Yours to see, correct and reset."""
+
+
+def _self(ctx: click.Context) -> Self:
+    from os1.inner.self import Self
+
+    app: App = ctx.ensure_object(App)
+    return Self(app.store)
+
+
+def _print_claim(claim: Claim) -> None:
+    why = f"  [dim]because {escape(claim.why)}[/]" if claim.why else ""
+    where = f"conversation {claim.conversation_id}" if claim.conversation_id else claim.source
+    out.print(f"[bold]{claim.id}[/]  [cyan]{claim.kind}[/]  {escape(claim.text)}{why}")
+    out.print(f"     [dim]from {escape(where)}, {claim.since[:16].replace('T', ' ')}[/]")
+
+
+@self_group.command("show")
+@click.option("--version", "at", type=int, help="As it was at this version.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show_self(ctx: click.Context, at: int | None, as_json: bool) -> None:
+    """What the companion has come to be, each claim with where it came from."""
+    me = _self(ctx)
+    claims = me.claims(at=at)
+    if as_json:
+        shown = {
+            "version": me.version if at is None else at,
+            "claims": [c.as_dict() for c in claims],
+        }
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    if not claims:
+        out.print(
+            "Nothing yet: the self grows from what you share, or add to it with "
+            "`os1 self edit --add KIND --text ...`."
+        )
+        return
+    for claim in claims:
+        _print_claim(claim)
+    out.print(f"[dim]version {me.version if at is None else at}[/]")
+
+
+@self_group.command("history")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def self_history(ctx: click.Context, as_json: bool) -> None:
+    """Every change to the self, with its reason: any of them can be returned to."""
+    found = _self(ctx).history()
+    if as_json:
+        click.echo(json.dumps([v.as_dict() for v in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        out.print("No changes yet.")
+        return
+    for v in found:
+        what = v.after or v.before or {}
+        about = f" {v.claim_id}: {escape(str(what.get('text', '')))}" if v.claim_id else ""
+        out.print(
+            f"[bold]v{v.number}[/]  [dim]{v.at[:16].replace('T', ' ')} {v.by}[/]  "
+            f"{v.change}{about}  [dim]({escape(v.reason)})[/]"
+        )
+
+
+@self_group.command("edit")
+@click.argument("claim_id", type=int, required=False)
+@click.option("--add", "add_kind", help="Add a claim of this kind (interest, opinion, …).")
+@click.option("--text", help="What the claim says.")
+@click.option("--why", help="Why the companion holds it.")
+@click.option("--kind", help="Change the claim's kind.")
+@click.option("--remove", is_flag=True, help="Remove the claim.")
+@click.option("--reason", default="", help="Why you changed it (kept in the history).")
+@click.pass_context
+def edit_self(
+    ctx: click.Context,
+    claim_id: int | None,
+    add_kind: str | None,
+    text: str | None,
+    why: str | None,
+    kind: str | None,
+    remove: bool,
+    reason: str,
+) -> None:
+    """Add (`--add KIND --text ...`), change (`ID --text/--why/--kind`) or remove (`ID
+    --remove`) one claim. Every change is kept as a new version."""
+    from os1.inner.self import SelfError
+
+    me = _self(ctx)
+    if add_kind is not None:
+        if claim_id is not None or text is None:
+            raise SelfError(
+                "--add takes --text and no claim id",
+                hint="os1 self edit --add opinion --text '...' --why '...'",
+            )
+        added = me.add(add_kind, text, why=why or "", reason=reason or "added by the user")
+        out.print(f"Added claim {added.id} (version {me.version}).")
+        return
+    if claim_id is None:
+        raise SelfError("which claim?", hint="give its id (`os1 self show`) or --add KIND.")
+    if remove:
+        gone = me.remove(claim_id, reason=reason or "removed by the user")
+        out.print(f"Removed claim {gone.id} (version {me.version}).")
+        return
+    me.edit(claim_id, text=text, why=why, kind=kind, reason=reason or "edited by the user")
+    out.print(f"Changed claim {claim_id} (version {me.version}).")
+
+
+@self_group.command("reset")
+@click.argument("version", type=int)
+@click.option("--reason", default="", help="Why (kept in the history).")
+@click.pass_context
+def reset_self(ctx: click.Context, version: int, reason: str) -> None:
+    """Return the self to an earlier VERSION (0: empty). The reset is itself a version, so it
+    can be undone the same way."""
+    me = _self(ctx)
+    claims = me.reset(version, reason=reason)
+    out.print(
+        f"The self is as it was at version {version}: {len(claims)} claim"
+        f"{'' if len(claims) == 1 else 's'} (now version {me.version})."
+    )
+
+
+# -- a photograph in music -------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--conversation", "-c", "conversation_id", type=int, help="Of this conversation.")
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Of this day (YYYY-MM-DD).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("piece.wav"),
+    show_default=True,
+    help="A .wav (the .mid is written beside it) or a .mid.",
+)
+@click.option("--soundfont", type=click.Path(dir_okay=False, path_type=Path), help="An .sf2.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def compose(
+    ctx: click.Context,
+    conversation_id: int | None,
+    day: datetime | None,
+    output: Path,
+    soundfont: Path | None,
+    as_json: bool,
+) -> None:
+    """A short piano piece, a photograph of our time (or of one conversation or day): its key,
+    tempo and melody follow how you felt. The same time together always gives the same piece."""
+    from os1.inner import compose as music
+
+    app: App = ctx.ensure_object(App)
+    piece = music.compose(
+        music.arc(app.store, conversation_id=conversation_id, day=day.date() if day else None)
+    )
+    midi = output if output.suffix.lower() in (".mid", ".midi") else output.with_suffix(".mid")
+    music.write_midi(piece, midi)
+    why_not = None if midi == output else music.render(midi, output, soundfont)
+    written = [str(midi)] + ([] if midi == output or why_not else [str(output)])
+    if as_json:
+        shown = {**piece.summary(), "files": written, "not_rendered": why_not}
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    out.print(
+        f"{escape(piece.title.capitalize())}: {piece.key} {piece.mode}, {piece.bpm} bpm, "
+        f"{piece.seconds:.0f} s. Wrote {escape(', '.join(written))}."
+    )
+    if why_not:
+        err.print(f"No audio: {why_not}. The MIDI file plays in any MIDI player.")

@@ -18,6 +18,7 @@ def compose_prompt(
     reply_tokens: int,
     count: Callable[[Message], int],
     context: str | None = None,
+    self_summary: str | None = None,
 ) -> list[Message]:
     """System prompt first, then as much recent history as fits, then the new message.
 
@@ -25,7 +26,16 @@ def compose_prompt(
     its cached prefix from one turn to the next; per-turn `context` (recalled memories) goes
     after the history for the same reason. The oldest turns are dropped first, and the kept
     history never starts with an orphaned assistant reply.
+
+    `self_summary` (the companion's own grown self, `os1.inner.self`) is appended to the
+    persona, never put before it: the persona's text stays a byte-identical prefix, so the
+    cache survives a change of the self, which only re-reads what follows it.
     """
+    # -- the self: after the persona, in the same system message (one system message at the
+    # start is what every chat template accepts)
+    if self_summary:
+        system = f"{system}\n\n{self_summary}"
+    # -- end the self
     system_msg = Message("system", system)
     user_msg = Message("user", user_message)
     budget = context_window - reply_tokens - count(system_msg) - count(user_msg)

@@ -24,7 +24,7 @@ from os1.server.auth import bearer
 from os1.server.errors import error_response
 from os1.server.hub import Hub
 from os1.server.options import ServerOptions
-from os1.server.routes import api, memory, openai, voice, ws
+from os1.server.routes import api, inner, memory, openai, voice, ws
 from os1.server.security import SECURITY_HEADERS, UNSAFE_METHODS, foreign_site, is_loopback
 from os1.server.state import Server
 from os1.server.throttle import LoginThrottle
@@ -127,7 +127,9 @@ def create_app(
         # Nothing about who uses the server: this answers anyone.
         return JSONResponse({"ok": True, "single_user": server.single_user})
 
-    for router in (api.router, memory.router, ws.router, openai.router, voice.router):
+    for router in (
+        api.router, memory.router, inner.router, ws.router, openai.router, voice.router
+    ):
         app.include_router(router)
     # MCP hosts, with the API's token authentication (before the web files' catch-all).
     app.router.routes.append(Route("/mcp", mcp_endpoint, methods=["GET", "POST", "DELETE"]))

@@ -17,10 +17,11 @@ import {
 } from "./chat.js";
 import { initOnboarding, offerOnboarding } from "./onboarding.js";
 import { initMemories, showMemories } from "./memories.js";
+import { initInner, showInner } from "./inner.js";
 import { initSettings, loadPreferences, setSpeakReplies, showSettings } from "./settings.js";
 import { initVoice } from "./voice.js";
 
-const VIEWS = ["chat", "memories", "settings"];
+const VIEWS = ["chat", "memories", "us", "settings"];
 let signedIn = false;
 
 const socket = new ChatSocket({
@@ -109,13 +110,15 @@ async function route() {
     if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  titleView({ chat: "Chat", memories: "Memories", settings: "Settings" }[view]);
+  titleView({ chat: "Chat", memories: "Memories", us: "Us", settings: "Settings" }[view]);
   if (view === "chat") {
     const id = parts[1] ? Number(parts[1]) : null;
     await loadConversations();
     await openConversation(Number.isInteger(id) ? id : null);
   } else if (view === "memories") {
     await showMemories();
+  } else if (view === "us") {
+    await showInner();
   } else {
     await showSettings();
   }
@@ -168,6 +171,7 @@ initLogin();
 initChat(socket);
 initVoice();
 initMemories();
+initInner();
 initSettings({ onPersona: setCompanion });
 initOnboarding({
   onMet: (met) => {
