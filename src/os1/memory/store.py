@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from os1.errors import NotFound
+from os1.errors import NotFound, StorageError
 from os1.memory.vector_index import BinaryIndex
+from os1.storage.base import Store
 from os1.storage.sqlite import SQLiteStore, now, title_from
 
 MemoryKind = Literal["episode", "fact", "event", "preference", "reflection"]
@@ -106,7 +107,10 @@ class MemoryStore:
     """Memories of one user, in the same SQLite file (and under the same lock) as their
     conversations."""
 
-    def __init__(self, store: SQLiteStore, *, memory_index: bool = True) -> None:
+    def __init__(self, store: Store, *, memory_index: bool = True) -> None:
+        if not isinstance(store, SQLiteStore):
+            # Search runs on FTS5 and vec0 until it moves behind a storage backend.
+            raise StorageError("long-term memory needs the SQLite store for now")
         self.db = store
         self.user_id = store.user_id
         self._vec_tables: set[int] = set()
@@ -475,6 +479,24 @@ class MemoryStore:
             result[memory_id] = (before[0][0], after[0][0])
         return result
 
+    def known_people(self) -> builtins.list[str]:
+        """Whom the user's current memories are about (subjects, never the user or the
+        companion themselves), for skills that weigh who is known, like mail triage."""
+        rows = self.db.query(
+            "SELECT DISTINCT subject FROM memories WHERE user_id = ? AND kind != 'episode' "
+            "AND subject IS NOT NULL AND superseded_by IS NULL "
+            "AND subject NOT IN ('user', 'assistant') ORDER BY subject",
+            (self.user_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+    def all_ids(self) -> builtins.list[int]:
+        """Every memory id of this user (to forget them all)."""
+        rows = self.db.query(
+            "SELECT id FROM memories WHERE user_id = ? ORDER BY id", (self.user_id,)
+        )
+        return [int(r[0]) for r in rows]
+
     def count(self) -> int:
         rows = self.db.query("SELECT count(*) FROM memories WHERE user_id = ?", (self.user_id,))
         return int(rows[0][0])
@@ -510,6 +532,19 @@ class MemoryStore:
             (self._search_scope(match), self.user_id, limit),
         )
         return [(r[0], float(r[1])) for r in rows]
+
+    def lexical_from(self, match: str, source_prefix: str, limit: int) -> builtins.list[Memory]:
+        """Lexical hits (best first) among memories with a source starting with
+        `source_prefix` (a note file's chunks: "note:"), superseded ones included."""
+        pattern = source_prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+        rows = self.db.query(
+            "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ? AND EXISTS (SELECT 1 FROM memory_sources s "
+            "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts, 1.0, 0.0) "
+            "LIMIT ?",
+            (self.scoped(match), self.user_id, pattern + "*", limit),
+        )
+        return self.get_many([r[0] for r in rows])
 
     def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
         """Terms found in more than `cap` of this user's memories (counting stops at cap+1)."""

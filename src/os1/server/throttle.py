@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def address_key(host: str | None) -> str:
 class LoginThrottle:
     """Login attempts per address and per account, in the server's tables."""
 
-    def __init__(self, store: SQLiteStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.clock = clock  # wall time: the counters outlive the process
 
@@ -91,11 +91,7 @@ class LoginThrottle:
                 tuple(part for key in keys for part in key),
             ).fetchall()
             wait = max(
-                (
-                    last + RULES[scope].wait(failures) - stamp
-                    for scope, _, failures, last in rows
-                    if last >= stale
-                ),
+                (r[3] + RULES[r[0]].wait(r[2]) - stamp for r in rows if r[3] >= stale),
                 default=0.0,
             )
             if wait > 0:
@@ -104,7 +100,8 @@ class LoginThrottle:
             db.executemany(
                 "INSERT INTO server_login_failures (scope, subject, failures, last_failure) "
                 "VALUES (?, ?, 1, ?) ON CONFLICT (scope, subject) DO UPDATE SET "
-                "failures = failures + 1, last_failure = excluded.last_failure",
+                "failures = server_login_failures.failures + 1, "
+                "last_failure = excluded.last_failure",
                 [(scope, subject, stamp) for scope, subject in keys],
             )
         return 0.0

@@ -19,10 +19,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from os1.errors import NotFound, OS1Error
-from os1.storage.sqlite import SQLiteStore, now
+from os1.storage.base import Migrations, Store
 
 COMPONENT = "server"
-MIGRATIONS = [
+_SQLITE = [
     """
     CREATE TABLE server_users (
         user_id TEXT PRIMARY KEY,
@@ -59,7 +59,50 @@ MIGRATIONS = [
     );
     CREATE INDEX server_login_failures_age ON server_login_failures (last_failure);
     """,
+    # Usernames are looked up as LOWER(username) = LOWER(?) on every backend (PostgreSQL has
+    # no NOCASE): this index serves that lookup. USERNAME allows ASCII only, where NOCASE and
+    # LOWER agree, so rows unique under NOCASE stay unique here.
+    "CREATE UNIQUE INDEX server_users_username_lower ON server_users (LOWER(username))",
 ]
+# The same steps for PostgreSQL, numbered alike.
+_POSTGRESQL = [
+    """
+    CREATE TABLE server_users (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE server_tokens (
+        id BIGSERIAL PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES server_users (user_id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    CREATE INDEX server_tokens_user ON server_tokens (user_id);
+    CREATE TABLE server_sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES server_users (user_id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX server_sessions_user ON server_sessions (user_id);
+    """,
+    """
+    CREATE TABLE server_login_failures (
+        scope TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        failures BIGINT NOT NULL,
+        last_failure DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (scope, subject)
+    );
+    CREATE INDEX server_login_failures_age ON server_login_failures (last_failure);
+    """,
+    "CREATE UNIQUE INDEX server_users_username_lower ON server_users (LOWER(username))",
+]
+MIGRATIONS: Migrations = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL}
 
 LOCAL_USER = "local"  # the user id the CLI writes as: single-user mode serves the same data
 TOKEN_PREFIX = "os1_"
@@ -91,25 +134,24 @@ class TokenInfo:
     last_used_at: str | None
 
 
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class Users:
-    """The server's accounts. `store` is any SQLiteStore on the shared database file."""
+    """The server's accounts. `store` is any store on the shared database."""
 
-    def __init__(self, store: SQLiteStore, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, store: Store, hasher: PasswordHasher | None = None) -> None:
         self.store = store
         self.hasher = hasher or PasswordHasher()
         store.migrate_component(COMPONENT, MIGRATIONS)
         # Verifying against this when the name is unknown costs the same time as a real check,
         # so a login's timing does not tell which usernames exist.
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
-        # Whether any account exists, asked on every request in single-user mode: cached,
-        # and asked again after our own changes or a commit by another connection (another
-        # process's `os1 users add` included), which SQLite's data_version reports cheaply.
-        self._any: bool | None = None
-        self._seen_version: int | None = None
 
     # -- accounts -----------------------------------------------------------------------
 
@@ -128,7 +170,7 @@ class Users:
         hashed = self.hasher.hash(password)
         with self.store.transaction() as db:
             clash = db.execute(
-                "SELECT username FROM server_users WHERE username = ? OR user_id = ?",
+                "SELECT username FROM server_users WHERE LOWER(username) = LOWER(?) OR user_id = ?",
                 (username, chosen),
             ).fetchone()
             if clash is not None:
@@ -143,26 +185,26 @@ class Users:
                 "VALUES (?, ?, ?, ?)",
                 (chosen, username, hashed, stamp),
             )
-        self._any = None  # our own commits do not change data_version
         return User(chosen, username, stamp)
 
     def has_accounts(self) -> bool:
         """Whether at least one account exists."""
-        version = int(self.store.query("PRAGMA data_version")[0][0])
-        if self._any is None or version != self._seen_version:
-            self._seen_version = version
-            self._any = bool(self.store.query("SELECT EXISTS (SELECT 1 FROM server_users)")[0][0])
-        return self._any
+        # Asked on every request in single-user mode: one primary-key probe, as cheap as the
+        # SQLite-only change counter that used to guard a cached answer, and right at once
+        # after another process's `os1 users add`.
+        return bool(self.store.query("SELECT user_id FROM server_users LIMIT 1"))
 
     def list_users(self) -> list[User]:
         rows = self.store.query(
-            "SELECT user_id, username, created_at FROM server_users ORDER BY username"
+            "SELECT user_id, username, created_at FROM server_users "
+            "ORDER BY LOWER(username), username"
         )
         return [User(r[0], r[1], r[2]) for r in rows]
 
     def get(self, username: str) -> User:
         rows = self.store.query(
-            "SELECT user_id, username, created_at FROM server_users WHERE username = ?",
+            "SELECT user_id, username, created_at FROM server_users "
+            "WHERE LOWER(username) = LOWER(?)",
             (username,),
         )
         if not rows:
@@ -181,7 +223,6 @@ class Users:
         user = self.get(username)
         with self.store.transaction() as db:
             db.execute("DELETE FROM server_users WHERE user_id = ?", (user.id,))
-        self._any = None
         return user
 
     def set_password(self, username: str, password: str) -> None:
@@ -200,7 +241,7 @@ class Users:
         """The user, if the password is theirs. Slow on purpose (argon2): call off the loop."""
         rows = self.store.query(
             "SELECT user_id, username, created_at, password_hash FROM server_users "
-            "WHERE username = ?",
+            "WHERE LOWER(username) = LOWER(?)",
             (username,),
         )
         stored = rows[0][3] if rows else self._dummy_hash
@@ -229,10 +270,13 @@ class Users:
         with self.store.transaction() as db:
             cur = db.execute(
                 "INSERT INTO server_tokens (user_id, name, token_hash, created_at) "
-                "VALUES (?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?) RETURNING id",
                 (user.id, name, digest(secret), stamp),
             )
-        return TokenInfo(int(cur.lastrowid or 0), name, stamp, None), secret
+            made = cur.fetchone()
+        if made is None:  # RETURNING always gives the inserted row
+            raise RuntimeError("INSERT ... RETURNING gave no row")
+        return TokenInfo(int(made[0]), name, stamp, None), secret
 
     def tokens(self, username: str) -> list[TokenInfo]:
         user = self.get(username)
@@ -306,15 +350,17 @@ class Users:
             db.execute("DELETE FROM server_sessions WHERE token_hash = ?", (digest(secret),))
 
 
-def purge_user_data(store: SQLiteStore) -> dict[str, Any]:
+def purge_user_data(store: Store) -> dict[str, Any]:
     """Delete everything stored for `store.user_id`: memories (with their index entries),
     conversations, and the rows of every table that has a user_id column. One transaction
     for the rows, so a failure leaves the data whole."""
     from os1.memory.store import MemoryStore
 
     memories = MemoryStore(store)
-    ids = [r[0] for r in store.query("SELECT id FROM memories WHERE user_id = ?", (store.user_id,))]
+    ids = memories.all_ids()
     memories.forget(ids)
+    # The catalog walk below is SQLite's (sqlite_master, PRAGMA): which tables hold a user's
+    # rows is the store's to know, and belongs behind a Store method in os1.storage.
     tables = [
         r[0]
         for r in store.query(
@@ -326,7 +372,7 @@ def purge_user_data(store: SQLiteStore) -> dict[str, Any]:
     with store.transaction() as db:
         db.execute("PRAGMA defer_foreign_keys = ON")  # rows go in any order, checked at commit
         for table in tables:
-            columns = {c[1] for c in db.execute(f'PRAGMA table_info("{table}")')}
+            columns = {c[1] for c in db.execute(f'PRAGMA table_info("{table}")').fetchall()}
             if "user_id" in columns:
                 cur = db.execute(f'DELETE FROM "{table}" WHERE user_id = ?', (store.user_id,))
                 if cur.rowcount:

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from os1.config import Settings
 from os1.errors import OS1Error
 from os1.skills.untrusted import clean_untrusted
-from os1.storage.base import Store
+from os1.storage.base import Migrations, Store
 
 if TYPE_CHECKING:
     from os1.memory import LongTermMemory
@@ -239,8 +239,9 @@ class Toolkit:
     name: str
     tools: list[Tool] = field(default_factory=list)
     intents: list[Intent] = field(default_factory=list)
-    # Append-only SQL scripts for this skill's tables, tracked per skill.
-    migrations: list[str] = field(default_factory=list)
+    # Append-only SQL scripts for this skill's tables, tracked per skill: one list, or one
+    # per dialect where the DDL differs (numbered alike).
+    migrations: Migrations = field(default_factory=list)
 
 
 def quote_untrusted(text: str, source: str) -> str:

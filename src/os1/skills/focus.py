@@ -13,7 +13,6 @@ from typing import Any
 
 from os1.errors import OS1Error
 from os1.skills.base import SkillContext
-from os1.storage import SQLiteStore
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,6 @@ def focus(ctx: SkillContext | None) -> Focus:
     if ctx is None:
         return UNKNOWN
     store = ctx.store
-    if not isinstance(store, SQLiteStore):
-        return UNKNOWN
     try:
         rows = store.query(
             "SELECT meta FROM messages WHERE user_id = ? AND role = 'assistant' "

@@ -168,3 +168,27 @@ def test_memory_of_a_person_makes_their_mail_known(
     ctx = context(store, maildir_settings(tmp_path / "Maildir"), home, memory=memory)
     row = check_mail.func(ctx).data[0]
     assert row["reason"] == "Written to you and from someone you write to"
+
+
+def test_memory_names_the_people_it_knows_not_the_user_nor_forgotten_ones(
+    store: SQLiteStore,
+) -> None:
+    memory = LongTermMemory(store, HashingEmbedder())
+
+    def fact(subject: str, value: str) -> int:
+        added = memory.store.add(
+            NewMemory(kind="fact", text=f"{subject}: {value}", sources=("msg:1",),
+                      subject=subject, attribute="relation", value=value)
+        )  # fmt: skip
+        assert added is not None
+        return added
+
+    fact("Amy Lee", "sister")
+    fact("user", "likes tea")
+    old = fact("Bob", "colleague")
+    memory.store.supersede(old, fact("Carol", "colleague"))
+    memory.store.add(
+        NewMemory(kind="episode", text="Dan said hi", sources=("msg:2",), subject="Dan")
+    )
+
+    assert memory.store.known_people() == ["Amy Lee", "Carol"]

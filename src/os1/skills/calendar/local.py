@@ -7,11 +7,11 @@ from datetime import UTC, datetime, tzinfo
 import icalendar
 
 from os1.errors import NotFound
-from os1.skills.base import SkillContext, ToolError
+from os1.skills.base import SkillContext
 from os1.skills.calendar.events import bounds, parse_ics
 from os1.skills.calendar.when import utc_stamp
-from os1.storage.sqlite import SQLiteStore
 
+# Portable as it is (text and a composite key): both backends run the same steps.
 MIGRATIONS = [
     """
     CREATE TABLE calendar_events (
@@ -30,12 +30,12 @@ MIGRATIONS = [
 
 
 class LocalCalendar:
-    """One named calendar of one user, in SQLite."""
+    """One named calendar of one user, in the user's database."""
 
     writable = True
 
     def __init__(self, ctx: SkillContext, name: str, zone: tzinfo) -> None:
-        self.db = sql_store(ctx)
+        self.db = ctx.store
         self.user_id = ctx.user_id
         self.name = name
         self.zone = zone
@@ -95,10 +95,3 @@ class LocalCalendar:
                 "DELETE FROM calendar_events WHERE user_id = ? AND calendar = ? AND uid = ?",
                 (self.user_id, self.name, uid),
             )
-
-
-def sql_store(ctx: SkillContext) -> SQLiteStore:
-    """The user's SQLite store (local calendars keep their rows there)."""
-    if not isinstance(ctx.store, SQLiteStore):
-        raise ToolError("local calendars need the SQLite store")
-    return ctx.store

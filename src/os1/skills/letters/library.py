@@ -8,11 +8,10 @@ from typing import Any
 
 from os1.errors import NotFound
 from os1.skills.base import ToolError
-from os1.storage.base import Store
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Migrations, Row, Store
 
 # Append-only: the skill's own schema, applied with `store.migrate_component("skill:letters")`.
-MIGRATIONS = [
+_SQLITE = [
     """
     CREATE TABLE letters (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,6 +40,36 @@ MIGRATIONS = [
     );
     """
 ]
+# The same step for PostgreSQL (ids by BIGSERIAL), same tables and columns.
+_POSTGRESQL = [
+    """
+    CREATE TABLE letters (
+        id BIGSERIAL PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        recipient TEXT NOT NULL DEFAULT '',
+        sender TEXT NOT NULL DEFAULT '',
+        occasion TEXT NOT NULL DEFAULT '',
+        tone TEXT NOT NULL DEFAULT 'warm',
+        notes TEXT NOT NULL DEFAULT '',
+        starred BIGINT NOT NULL DEFAULT 0,
+        touched BIGINT NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX letters_by_user ON letters (user_id, updated_at);
+    CREATE TABLE letter_versions (
+        letter_id BIGINT NOT NULL REFERENCES letters (id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        body TEXT NOT NULL,
+        change TEXT NOT NULL DEFAULT '',
+        author TEXT NOT NULL DEFAULT 'composer',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (letter_id, version)
+    );
+    """
+]
+MIGRATIONS: Migrations = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL}
 
 COMPONENT = "skill:letters"
 # A letter longer than this is not a letter any more; refusing it keeps the book and the
@@ -121,8 +150,6 @@ class LetterLibrary:
     """One user's letters. Every query is scoped by the store's user id."""
 
     def __init__(self, store: Store) -> None:
-        if not isinstance(store, SQLiteStore):
-            raise ToolError("letters need the SQLite store", hint="This store keeps no letters.")
         self.store = store
         store.migrate_component(COMPONENT, MIGRATIONS)
 
@@ -148,7 +175,8 @@ class LetterLibrary:
             cur = db.execute(
                 "INSERT INTO letters (user_id, recipient, sender, occasion, tone, notes, "
                 "touched, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, "
-                "(SELECT COALESCE(MAX(touched), 0) + 1 FROM letters WHERE user_id = ?), ?, ?)",
+                "(SELECT COALESCE(MAX(touched), 0) + 1 FROM letters WHERE user_id = ?), ?, ?) "
+                "RETURNING id",
                 (
                     self.user_id,
                     recipient,
@@ -161,7 +189,7 @@ class LetterLibrary:
                     stamp,
                 ),
             )
-            letter_id = int(cur.lastrowid or 0)
+            letter_id = _new_id(cur.fetchone())
             db.execute(
                 "INSERT INTO letter_versions (letter_id, user_id, version, body, change, author,"
                 " created_at) VALUES (?, ?, 1, ?, 'first draft', ?, ?)",
@@ -203,10 +231,11 @@ class LetterLibrary:
             return current
         stamp = now.isoformat(timespec="seconds")
         with self.store.transaction() as db:
-            (top,) = db.execute(
+            found = db.execute(
                 "SELECT MAX(version) FROM letter_versions WHERE letter_id = ? AND user_id = ?",
                 (letter_id, self.user_id),
             ).fetchone()
+            top = found[0] if found is not None and found[0] is not None else 0
             db.execute(
                 "INSERT INTO letter_versions (letter_id, user_id, version, body, change, author,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -257,7 +286,14 @@ class LetterLibrary:
             )
 
 
-def _letter(row: Any) -> Letter:
+def _new_id(row: Row | None) -> int:
+    # INSERT ... RETURNING id always returns its row: there is no lastrowid on PostgreSQL.
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING gave no row")
+    return int(row[0])
+
+
+def _letter(row: Row) -> Letter:
     return Letter(
         id=row["id"],
         recipient=row["recipient"],

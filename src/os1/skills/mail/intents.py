@@ -17,7 +17,6 @@ from os1.skills.base import PlannedCall, SkillContext, intent
 from os1.skills.focus import focus
 from os1.skills.mail import state
 from os1.skills.mail.state import Draft, MailRef
-from os1.storage import SQLiteStore
 
 _MAIL = r"(?:e-?mails?|mails?|inbox|mailbox|messages?)"
 _POLITE = r"^(?:(?:ok(?:ay)?|yes|hey|so|and|now|please|could you|can you|would you)[,\s]+)*"
@@ -240,8 +239,6 @@ _REF = "account, folder, uid, message_id, sender, address, subject"
 def _read(ctx: SkillContext, sql: str, params: tuple[Any, ...]) -> list[Any]:
     """One read of our own tables; none yet (not prepared) means nothing to find."""
     store = ctx.store
-    if not isinstance(store, SQLiteStore):
-        return []
     try:
         return store.query(sql, (store.user_id, *params))
     except OS1Error:
@@ -252,17 +249,17 @@ def _focus(ctx: SkillContext, fresh: timedelta | None) -> MailRef | None:
     rows = _read(ctx, f"SELECT {_REF}, set_at FROM mail_focus WHERE user_id = ?", ())
     if not rows:
         return None
-    row = tuple(rows[0])
+    row = rows[0]
     if fresh is not None and _age(row[7]) > fresh:
         return None
-    return MailRef(*row[:7])
+    return state._ref(row)
 
 
 def _listed(ctx: SkillContext, n: str) -> MailRef | None:
     rows = _read(
         ctx, f"SELECT {_REF} FROM mail_listing WHERE user_id = ? AND position = ?", (int(n),)
     )
-    return MailRef(*tuple(rows[0])) if rows else None
+    return state._ref(rows[0]) if rows else None
 
 
 def _latest_draft(ctx: SkillContext) -> Draft | None:

@@ -53,12 +53,7 @@ def triage_for(ctx: SkillContext, acct: MailAccount) -> Triage:
     own = {a.lower() for a in (acct.address, acct.username) if "@" in a}
     known: set[str] = set()
     if ctx.memory is not None:
-        rows = state._sql(ctx.store).query(
-            "SELECT DISTINCT subject FROM memories WHERE user_id = ? AND kind != 'episode' "
-            "AND subject IS NOT NULL AND superseded_by IS NULL",
-            (ctx.user_id,),
-        )
-        known = known_names_from_memory(r[0] for r in rows)
+        known = known_names_from_memory(ctx.memory.store.known_people())
         me = (Identity.load(ctx.store).user_name or "").split(" ")[0].lower()
         known.discard(me)
     return Triage(

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from os1.memory.store import MemoryStore, NewMemory
 from os1.skills.base import SkillContext, ToolError
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Migrations, Store
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ SOURCE_PREFIX = "note:"
 TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text"})
 SUFFIXES = TEXT_SUFFIXES | {".pdf"}
 
-MIGRATIONS = [
+_SQLITE = [
     """
     CREATE TABLE notes_files (
         user_id TEXT NOT NULL,
@@ -43,6 +43,22 @@ MIGRATIONS = [
     )
     """
 ]
+# The same step for PostgreSQL: sizes and nanosecond times need 64 bits there.
+_POSTGRESQL = [
+    """
+    CREATE TABLE notes_files (
+        user_id TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        mtime_ns BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        chunks BIGINT NOT NULL,
+        indexed_at TEXT NOT NULL,
+        PRIMARY KEY (user_id, path)
+    )
+    """
+]
+MIGRATIONS: Migrations = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL}
 
 
 class NotesConfig(BaseModel):
@@ -105,20 +121,15 @@ class SyncReport:
         return text
 
 
-# One sync at a time per database: the watcher and a command may both ask.
+# One sync at a time per user in this process: the watcher and a command may both ask, each
+# with a store of its own. (By user id, not by store: two stores of one user are one folder.)
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 
-def _lock_for(store: SQLiteStore) -> threading.Lock:
+def _lock_for(store: Store) -> threading.Lock:
     with _locks_guard:
-        return _locks.setdefault(f"{store.path}:{store.user_id}", threading.Lock())
-
-
-def sql_store(ctx: SkillContext) -> SQLiteStore:
-    if not isinstance(ctx.store, SQLiteStore):
-        raise ToolError("notes need the SQLite store")
-    return ctx.store
+        return _locks.setdefault(store.user_id, threading.Lock())
 
 
 def _files(folder: Path) -> Iterator[Path]:
@@ -174,7 +185,7 @@ def chunk_text(text: str, limit: int) -> list[str]:
 
 
 def note_memories(ctx: SkillContext) -> MemoryStore:
-    return ctx.memory.store if ctx.memory is not None else MemoryStore(sql_store(ctx))
+    return ctx.memory.store if ctx.memory is not None else MemoryStore(ctx.store)
 
 
 def _note_ids(memories: MemoryStore, relative: str) -> list[int]:
@@ -218,7 +229,7 @@ def _index_file(
         memories.set_embeddings(
             embedder.name, [(i, v, v) for i, v in zip(ids, vectors, strict=True)]
         )
-    with sql_store(ctx).transaction() as db:
+    with ctx.store.transaction() as db:
         db.execute(
             "INSERT INTO notes_files (user_id, path, size, mtime_ns, sha256, chunks, indexed_at) "
             "VALUES (?,?,?,?,?,?,?) ON CONFLICT (user_id, path) DO UPDATE SET "
@@ -233,7 +244,7 @@ def _index_file(
 def _forget_file(ctx: SkillContext, relative: str) -> None:
     memories = note_memories(ctx)
     memories.forget(_note_ids(memories, relative))
-    with sql_store(ctx).transaction() as db:
+    with ctx.store.transaction() as db:
         db.execute(
             "DELETE FROM notes_files WHERE user_id = ? AND path = ?", (ctx.user_id, relative)
         )
@@ -257,7 +268,7 @@ def sync_notes(ctx: SkillContext, only: list[Path] | None = None) -> SyncReport:
     """Bring the index up to date with the notes folder (or just the files in `only`)."""
     folder = prepare(ctx)
     config = notes_config(ctx)
-    store = sql_store(ctx)
+    store = ctx.store
     report = SyncReport()
     with _lock_for(store):
         known = {
@@ -300,7 +311,7 @@ def sync_notes(ctx: SkillContext, only: list[Path] | None = None) -> SyncReport:
     return report
 
 
-def _touch(store: SQLiteStore, user_id: str, relative: str, size: int, mtime_ns: int) -> None:
+def _touch(store: Store, user_id: str, relative: str, size: int, mtime_ns: int) -> None:
     with store.transaction() as db:
         db.execute(
             "UPDATE notes_files SET size = ?, mtime_ns = ? WHERE user_id = ? AND path = ?",
@@ -318,7 +329,7 @@ class IndexedNote:
 
 def list_notes(ctx: SkillContext) -> list[IndexedNote]:
     prepare(ctx)
-    rows = sql_store(ctx).query(
+    rows = ctx.store.query(
         "SELECT path, size, chunks, indexed_at FROM notes_files WHERE user_id = ? ORDER BY path",
         (ctx.user_id,),
     )

@@ -13,7 +13,6 @@ from os1.skills.notes.index import (
     cited_file,
     note_memories,
     prepare,
-    sql_store,
     sync_notes,
 )
 
@@ -64,14 +63,7 @@ def _lexical_notes(memories: MemoryStore, query: str, limit: int) -> list[Memory
     match = fts_query(query)
     if match is None:
         return []
-    rows = memories.db.query(
-        "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
-        "WHERE memory_fts MATCH ? AND m.user_id = ? AND EXISTS (SELECT 1 FROM memory_sources s "
-        "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts, 1.0, 0.0) "
-        "LIMIT ?",
-        (memories.scoped(match), memories.user_id, SOURCE_PREFIX + "*", limit),
-    )
-    return memories.get_many([r[0] for r in rows])
+    return memories.lexical_from(match, SOURCE_PREFIX, limit)
 
 
 @tool
@@ -146,4 +138,4 @@ def notes_sync(ctx: SkillContext) -> str:
 
 
 TOOLS = [search_notes, add_note, notes_sync]
-__all__ = ["TOOLS", "find_in_notes", "sql_store", "write_note"]
+__all__ = ["TOOLS", "find_in_notes", "write_note"]

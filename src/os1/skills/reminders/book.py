@@ -8,7 +8,6 @@ the current occurrence was due; `due_ts` only moves past it when the policy hold
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Literal
@@ -17,14 +16,13 @@ from os1.errors import NotFound
 from os1.skills.base import ToolError
 from os1.skills.reminders.parse import When
 from os1.skills.reminders.policy import epoch, from_epoch, zone
-from os1.storage.base import Store
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Migrations, Row, Store
 
 COMPONENT = "skill:reminders"
 Kind = Literal["reminder", "checkin", "followup", "event_nudge"]
 State = Literal["scheduled", "fired", "done", "cancelled", "skipped"]
 
-MIGRATIONS = [
+_SQLITE = [
     """
     CREATE TABLE reminders (
         id INTEGER PRIMARY KEY,
@@ -86,6 +84,62 @@ MIGRATIONS = [
     ALTER TABLE reminders ADD COLUMN conversation_id INTEGER;
     """,
 ]
+# The same steps for PostgreSQL, numbered alike: ids by BIGSERIAL, Unix times in BIGINT.
+_POSTGRESQL = [
+    """
+    CREATE TABLE reminders (
+        id BIGSERIAL PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'reminder'
+            CHECK (kind IN ('reminder', 'checkin', 'followup', 'event_nudge')),
+        text TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        tz TEXT NOT NULL,
+        rrule TEXT,
+        rule_start TEXT,
+        occurrence_ts BIGINT NOT NULL,
+        due_ts BIGINT NOT NULL,
+        expires_ts BIGINT,
+        urgent BIGINT NOT NULL DEFAULT 0,
+        state TEXT NOT NULL DEFAULT 'scheduled'
+            CHECK (state IN ('scheduled', 'fired', 'done', 'cancelled', 'skipped')),
+        dedupe_key TEXT,
+        fired_count BIGINT NOT NULL DEFAULT 0,
+        note TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX reminders_due ON reminders(due_ts) WHERE state = 'scheduled';
+    CREATE INDEX reminders_by_user ON reminders(user_id, state, due_ts);
+    CREATE UNIQUE INDEX reminders_dedupe ON reminders(user_id, dedupe_key)
+        WHERE dedupe_key IS NOT NULL;
+    CREATE TABLE reminder_firings (
+        id BIGSERIAL PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        reminder_id BIGINT NOT NULL REFERENCES reminders(id) ON DELETE CASCADE,
+        occurrence_ts BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        text TEXT NOT NULL,
+        late BIGINT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('claimed', 'delivered')),
+        claimed_ts BIGINT NOT NULL,
+        delivered_ts BIGINT,
+        message_id BIGINT,
+        UNIQUE (reminder_id, occurrence_ts)
+    );
+    CREATE INDEX reminder_firings_claimed ON reminder_firings(claimed_ts)
+        WHERE state = 'claimed';
+    CREATE INDEX reminder_firings_by_user ON reminder_firings(user_id, kind, claimed_ts);
+    CREATE TABLE proactive_scan (
+        user_id TEXT NOT NULL PRIMARY KEY,
+        last_message_id BIGINT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE reminders ADD COLUMN conversation_id BIGINT;
+    """,
+]
+MIGRATIONS: Migrations = {"sqlite": _SQLITE, "postgresql": _POSTGRESQL}
 
 
 @dataclass(frozen=True)
@@ -119,24 +173,17 @@ class Reminder:
         }
 
 
-def sql_store(store: Store) -> SQLiteStore:
-    if not isinstance(store, SQLiteStore):
-        raise ToolError("reminders need OS1's SQL store")
-    return store
-
-
-def prepare(store: Store) -> SQLiteStore:
+def prepare(store: Store) -> Store:
     """The store, with the reminders tables up to date (for code paths without a Companion)."""
-    sql = sql_store(store)
-    sql.migrate_component(COMPONENT, MIGRATIONS)
-    return sql
+    store.migrate_component(COMPONENT, MIGRATIONS)
+    return store
 
 
 def _stamp() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def row_to_reminder(row: sqlite3.Row) -> Reminder:
+def row_to_reminder(row: Row) -> Reminder:
     tz = zone(row["tz"])
     held = row["due_ts"] if row["due_ts"] != row["occurrence_ts"] else None
     return Reminder(
@@ -177,7 +224,7 @@ def add(
             "INSERT INTO reminders (user_id, kind, text, source, tz, rrule, rule_start, "
             "occurrence_ts, due_ts, expires_ts, urgent, dedupe_key, created_at, updated_at, "
             "conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+            "ON CONFLICT DO NOTHING RETURNING id",
             (
                 sql.user_id,
                 kind,
@@ -196,9 +243,11 @@ def add(
                 conversation_id,
             ),
         )
-        if cur.rowcount == 0:
+        # A dedupe key already there: nothing inserted, so no id returned.
+        inserted = cur.fetchone()
+        if inserted is None:
             return None
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(inserted[0])
     return get(sql, new_id)
 
 

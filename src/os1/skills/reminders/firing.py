@@ -14,13 +14,13 @@ nothing arrives twice, across restarts and between two schedulers on one databas
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from os1.mind.outbox import Notifier, deliver, notifier
-from os1.skills.reminders.book import sql_store
 from os1.skills.reminders.parse import next_occurrence
 from os1.skills.reminders.policy import (
     ProactivePolicy,
@@ -57,14 +57,13 @@ def fire(
     notify: Notifier = notifier,
 ) -> Outcome:
     """Fire one reminder if it is still due; hold or skip it as the policy says."""
-    sql = sql_store(store)
     now = now.astimezone(UTC)  # arithmetic within one zone would ignore DST
     now_ts = epoch(now)
-    with sql.transaction() as db:
+    with store.transaction() as db:
         row = db.execute(
             "SELECT * FROM reminders WHERE id = ? AND user_id = ? AND state = 'scheduled' "
             "AND due_ts <= ?",
-            (reminder_id, sql.user_id, now_ts),
+            (reminder_id, store.user_id, now_ts),
         ).fetchone()
         if row is None:
             return "gone"  # cancelled, or fired by another scheduler a moment ago
@@ -72,7 +71,7 @@ def fire(
         kind = row["kind"]
         occurrence = row["occurrence_ts"]
         late = now_ts - occurrence > rules.late_after.total_seconds()
-        decision = _decide(db, sql.user_id, row, now, tz, rules, late)
+        decision = _decide(db, store.user_id, row, now, tz, rules, late)
         if decision is not None:
             action, until, note = decision
             if action == "hold":
@@ -87,12 +86,15 @@ def fire(
         text = compose(kind, row["text"], from_epoch(occurrence, tz), late, missed)
         cur = db.execute(
             "INSERT INTO reminder_firings (user_id, reminder_id, occurrence_ts, kind, text, "
-            "late, state, claimed_ts) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?)",
-            (sql.user_id, reminder_id, occurrence, kind, text, int(late), now_ts),
+            "late, state, claimed_ts) VALUES (?, ?, ?, ?, ?, ?, 'claimed', ?) RETURNING id",
+            (store.user_id, reminder_id, occurrence, kind, text, int(late), now_ts),
         )
-        firing_id = int(cur.lastrowid or 0)
+        claimed = cur.fetchone()
+        if claimed is None:  # RETURNING always gives the inserted row
+            raise RuntimeError("INSERT ... RETURNING gave no row")
+        firing_id = int(claimed[0])
     message_id = _deliver(
-        sql,
+        store,
         firing_id,
         reminder_id,
         kind,
@@ -102,7 +104,7 @@ def fire(
         notify,
         row["conversation_id"],
     )
-    _confirm(sql, firing_id, now_ts, message_id)
+    _confirm(store, firing_id, now_ts, message_id)
     return "late" if late else "fired"
 
 
@@ -225,24 +227,31 @@ def _deliver(
 def _sent_message(store: Store, firing_id: int) -> int | None:
     """The message that carries this firing's id, if it was stored (in the outbox, or in the
     conversation where the reminder was set)."""
-    sql = sql_store(store)
-    found = sql.query(
-        "SELECT id FROM messages WHERE user_id = ? AND role = 'assistant' "
-        "AND json_extract(meta, '$.firing_id') = ? ORDER BY id LIMIT 1",
-        (sql.user_id, firing_id),
+    # Portable SQL has no JSON functions: LIKE narrows to messages whose meta mentions this
+    # id (also 12 for 1, "firing_id": 12), and the parsed meta decides.
+    found = store.query(
+        "SELECT id, meta FROM messages WHERE user_id = ? AND role = 'assistant' "
+        "AND meta LIKE ? ORDER BY id",
+        (store.user_id, f'%"firing_id": {int(firing_id)}%'),
     )
-    return int(found[0][0]) if found else None
+    for row in found:
+        try:
+            meta = json.loads(row[1] or "{}")
+        except ValueError:
+            continue
+        if isinstance(meta, dict) and meta.get("firing_id") == firing_id:
+            return int(row[0])
+    return None
 
 
 def _confirm(store: Store, firing_id: int, now_ts: int, message_id: int | None = None) -> None:
-    sql = sql_store(store)
     if message_id is None:
-        message_id = _sent_message(sql, firing_id)
-    with sql.transaction() as db:
+        message_id = _sent_message(store, firing_id)
+    with store.transaction() as db:
         db.execute(
             "UPDATE reminder_firings SET state = 'delivered', delivered_ts = ?, message_id = ? "
             "WHERE id = ? AND user_id = ?",
-            (now_ts, message_id, firing_id, sql.user_id),
+            (now_ts, message_id, firing_id, store.user_id),
         )
 
 
@@ -256,25 +265,24 @@ def recover(
     notify: Notifier = notifier,
 ) -> bool:
     """Finish a firing a crash left claimed; True if it had to be delivered now."""
-    sql = sql_store(store)
     now_ts = epoch(now)
-    with sql.transaction() as db:
+    with store.transaction() as db:
         row = db.execute(
             "SELECT * FROM reminder_firings WHERE id = ? AND user_id = ? AND state = 'claimed' "
             "AND claimed_ts <= ?",
-            (firing_id, sql.user_id, now_ts - int(lease.total_seconds())),
+            (firing_id, store.user_id, now_ts - int(lease.total_seconds())),
         ).fetchone()
         if row is None:
             return False
         # Take the lease again, so a second recovering scheduler leaves this one alone.
         db.execute("UPDATE reminder_firings SET claimed_ts = ? WHERE id = ?", (now_ts, firing_id))
-    sent = _sent_message(sql, firing_id)
+    sent = _sent_message(store, firing_id)
     if sent is not None:  # it was stored before the crash: only the bookkeeping was lost
-        _confirm(sql, firing_id, now_ts, sent)
+        _confirm(store, firing_id, now_ts, sent)
         return False
-    reminder = sql.query(
+    reminder = store.query(
         "SELECT tz, conversation_id FROM reminders WHERE id = ? AND user_id = ?",
-        (row["reminder_id"], sql.user_id),
+        (row["reminder_id"], store.user_id),
     )
     tz = zone(reminder[0]["tz"]) if reminder else zone("UTC")
     conversation_id = reminder[0]["conversation_id"] if reminder else None
@@ -284,9 +292,9 @@ def recover(
     if late and not row["late"]:
         text = compose(row["kind"], _strip_prefix(text), due, True)
     message_id = _deliver(
-        sql, firing_id, row["reminder_id"], row["kind"], text, due, late, notify, conversation_id
+        store, firing_id, row["reminder_id"], row["kind"], text, due, late, notify, conversation_id
     )
-    _confirm(sql, firing_id, now_ts, message_id)
+    _confirm(store, firing_id, now_ts, message_id)
     log.info("delivered reminder %s after a crash", row["reminder_id"])
     return True
 

@@ -37,7 +37,7 @@ from os1.skills.reminders.policy import (
     zone_name,
 )
 from os1.skills.reminders.proactive import nudge_text, plan_from_message
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class ReminderScheduler:
 
     def __init__(
         self,
-        stores: Callable[[str], SQLiteStore] | Path,
+        stores: Callable[[str], Store] | Path,
         *,
         settings: Settings | None = None,
         home: Path | None = None,
@@ -92,8 +92,12 @@ class ReminderScheduler:
         close_stores: bool | None = None,
     ) -> None:
         if isinstance(stores, Path):
+            # A database file (what `os1 reminders tick` and the background services pass
+            # today): SQLite stores on it. A factory opens any backend's stores.
+            from os1.storage.sqlite import SQLiteStore
+
             path = stores
-            self._open: Callable[[str], SQLiteStore] = lambda uid: SQLiteStore(path, uid)
+            self._open: Callable[[str], Store] = lambda uid: SQLiteStore(path, uid)
             self._owns_stores = True if close_stores is None else close_stores
         else:
             self._open = stores
@@ -108,8 +112,8 @@ class ReminderScheduler:
         self.lease = lease
         self.calendar_every = calendar_every
         self.max_open_stores = max_open_stores
-        self._stores: OrderedDict[str, SQLiteStore] = OrderedDict()
-        self._index: SQLiteStore | None = None
+        self._stores: OrderedDict[str, Store] = OrderedDict()
+        self._index: Store | None = None
         self._lock = threading.Lock()
         self._scheduler: Any = None
         self._last_calendar: datetime | None = None
@@ -168,12 +172,12 @@ class ReminderScheduler:
 
     # -- stores ---------------------------------------------------------------------------
 
-    def _index_store(self) -> SQLiteStore:
+    def _index_store(self) -> Store:
         if self._index is None:
             self._index = book.prepare(self._open(INDEX_USER))
         return self._index
 
-    def store_for(self, user_id: str) -> SQLiteStore:
+    def store_for(self, user_id: str) -> Store:
         """This user's store, kept open for the next ticks (least recently used closed)."""
         store = self._stores.get(user_id)
         if store is not None:
@@ -214,7 +218,7 @@ class ReminderScheduler:
 
     def _fire_due(
         self,
-        index: SQLiteStore,
+        index: Store,
         now: datetime,
         rules: dict[str, FiringRules],
         report: TickReport,
@@ -260,7 +264,7 @@ class ReminderScheduler:
 
     def _recover(
         self,
-        index: SQLiteStore,
+        index: Store,
         now: datetime,
         rules: dict[str, FiringRules],
         report: TickReport,
@@ -284,7 +288,7 @@ class ReminderScheduler:
                 log.warning("firing %s not recovered: %s", row["id"], exc)
                 report.errors += 1
 
-    def _scan_messages(self, index: SQLiteStore, now: datetime, report: TickReport) -> None:
+    def _scan_messages(self, index: Store, now: datetime, report: TickReport) -> None:
         """Plan check-ins and follow-ups from user messages not read yet (a cursor by id)."""
         cursor_rows = index.query(
             "SELECT last_message_id FROM proactive_scan WHERE user_id = ?", (SCAN_CURSOR,)
@@ -310,8 +314,8 @@ class ReminderScheduler:
         with index.transaction() as db:
             db.execute(
                 "INSERT INTO proactive_scan (user_id, last_message_id) VALUES (?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET last_message_id = "
-                "max(last_message_id, excluded.last_message_id)",
+                "ON CONFLICT (user_id) DO UPDATE SET last_message_id = excluded.last_message_id "
+                "WHERE proactive_scan.last_message_id < excluded.last_message_id",
                 (SCAN_CURSOR, rows[-1]["id"]),
             )
 
@@ -347,7 +351,7 @@ class ReminderScheduler:
             planned += added is not None
         return planned
 
-    def _scan_calendars(self, index: SQLiteStore, now: datetime, report: TickReport) -> None:
+    def _scan_calendars(self, index: Store, now: datetime, report: TickReport) -> None:
         """Every few minutes, plan a nudge before each event that starts soon."""
         if self.home is None:
             return
