@@ -1,8 +1,11 @@
 """Deterministic extraction of facts, events and preferences from one chat message.
 
-The tiny local model cannot be trusted to pull facts out of a conversation, so the common
-patterns are matched here. Precision beats recall: a wrong fact shown to the user is worse
-than a missing one. Every pattern is anchored at the start of a clause, so reported speech
+The tiny local model cannot be trusted to pull facts out of a conversation. Facts are read
+first as typed claims from the dependency parse (`os1.memory.claims`); the hand-written
+patterns below are the fallback, kept for the slots the parse leaves empty (events, and
+preferences such as "I'm a big fan of…" that the claim reader does not read yet).
+Precision beats recall: a wrong fact shown to the user is worse than a missing one. Every
+pattern is anchored at the start of a clause, so reported speech
 ("she says I'm a teacher"), hedges ("I think my sister is called Anna") and wishes
 ("I'd love to live in Paris") fall through; questions, conditionals and negations are
 dropped before matching.
@@ -13,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
+
+from os1.memory.claims import Claim, read_message, sentence_of
 
 __all__ = ["Extracted", "Kind", "extract", "supersession_key"]
 
@@ -31,6 +36,8 @@ class Extracted:
     importance: float
     correction: bool
     when: str | None = None
+    # The slot ended without a new value ("I don't live in LA anymore"); value is "" then.
+    ends: bool = False
 
 
 # --------------------------------------------------------------------------------------
@@ -1640,9 +1647,51 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s and s.strip()]
 
 
-def extract(text: str, speaker: str = "the user") -> list[Extracted]:
+def extract(
+    text: str, speaker: str = "the user", previous: str | None = None, *, endings: bool = False
+) -> list[Extracted]:
     """Facts, events and preferences stated in one message, first person or about people
-    named in it."""
+    named in it; `previous` (the turn before) resolves "she", "he", "they" and "it".
+    With `endings`, slots the message ends ("no longer lives in Rome") come too, marked
+    `ends`."""
+    speaker = speaker.strip() or "the user"
+    try:
+        claims = read_message(text, previous)
+    except Exception:  # noqa: BLE001 - the parse is an improvement, never a failure
+        claims = []
+    parsed = [_from_claim(c, speaker) for c in claims if c.subject.who != "companion"]
+    if not endings:
+        parsed = [e for e in parsed if not e.ends]
+    slots = {(e.subject, e.attribute) for e in parsed}
+    named = {(e.value.lower(), e.subject) for e in parsed if e.attribute == "relation"}
+    fallback = [
+        e
+        for e in _pattern_extract(text, speaker)
+        if (e.subject, e.attribute) not in slots
+        # "my friend Amy": the parse told who Amy is; "friend is called Amy" would repeat it
+        and not (e.attribute == "name" and (e.subject, e.value.lower()) in named)
+        and not (e.attribute == "relation" and (e.value.lower(), e.subject) in named)
+    ]
+    return parsed + fallback
+
+
+def _from_claim(claim: Claim, speaker: str) -> Extracted:
+    kind: Kind = "preference" if claim.relation in ("likes", "dislikes") else "fact"
+    return Extracted(
+        kind=kind,
+        subject=claim.subject.key,
+        attribute=claim.relation,
+        value=claim.value or "",
+        text=sentence_of(claim, speaker),
+        importance=_IMPORTANCE.get(claim.relation, 0.5 if kind == "preference" else 0.6),
+        correction=claim.supersedes,
+        when=claim.time,
+        ends=claim.ends_slot,
+    )
+
+
+def _pattern_extract(text: str, speaker: str) -> list[Extracted]:
+    """The hand-written patterns: the fallback where the parse reads nothing."""
     b = _Builder(speaker.strip() or "the user")
     results: list[Extracted] = []
     seen: set[tuple[str, str, str, str]] = set()

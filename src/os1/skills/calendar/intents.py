@@ -93,7 +93,7 @@ _LOCATION = re.compile(
 
 def _now(ctx: SkillContext) -> datetime:
     try:
-        zone = user_zone(ctx.settings)
+        zone = user_zone(ctx.settings, ctx.store)
     except ToolError:
         return ctx.now()
     return ctx.now().astimezone(zone)

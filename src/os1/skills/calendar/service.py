@@ -100,7 +100,7 @@ def open_calendars(ctx: SkillContext) -> Calendars:
     companion)."""
     ctx.store.migrate_component("skill:calendar", MIGRATIONS)
     config = load_config(ctx.settings.calendar)
-    zone = user_zone(ctx.settings)
+    zone = user_zone(ctx.settings, ctx.store)
     sources: dict[str, CalendarSource] = {LOCAL: LocalCalendar(ctx, LOCAL, zone)}
     for name, account in config.accounts.items():
         sources[name] = CalDAVCalendar(name, account, zone)

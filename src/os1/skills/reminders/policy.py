@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -16,12 +15,15 @@ from os1.config import Settings
 from os1.errors import ConfigError
 from os1.skills.reminders.parse import DayHours, localize
 from os1.storage.base import Store
+from os1.time.zone import PROFILE_KEY as ZONE_PROFILE_KEY
+from os1.time.zone import zone as zone
+from os1.time.zone import zone_name as _zone_name
 
 ProactiveKind = Literal["checkin", "followup", "event_nudge"]
 PROACTIVE_KINDS: tuple[ProactiveKind, ...] = ("checkin", "followup", "event_nudge")
 # The user's own overrides of [proactive], kept with their profile.
 PROFILE_KEY = "proactive_policy"
-TIMEZONE_KEY = "timezone"
+TIMEZONE_KEY = ZONE_PROFILE_KEY
 
 _QUIET = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -171,27 +173,8 @@ def set_policy(store: Store, settings: Settings, key: str, value: str | None) ->
 
 
 def zone_name(store: Store, settings: Settings) -> str:
-    """The user's IANA zone: their profile, then `timezone` in the config, then the system's."""
-    chosen = store.profile().get(TIMEZONE_KEY) or settings.timezone
-    if chosen:
-        zone(str(chosen))  # fail early and clearly on a typo
-        return str(chosen)
-    try:
-        import tzlocal
-
-        return str(tzlocal.get_localzone_name() or "UTC")
-    except Exception:  # noqa: BLE001 - no zone configured on this system at all
-        return "UTC"
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown time zone {name!r}",
-            hint="Use an IANA name such as Europe/London: `os1 config set timezone Europe/London`.",
-        ) from None
+    """The user's IANA zone, decided once for every skill in `os1.time.zone`."""
+    return _zone_name(settings, store)
 
 
 def start_of_next_day(now: datetime, tz: tzinfo) -> datetime:
