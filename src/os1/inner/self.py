@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from importlib import resources
@@ -255,6 +256,26 @@ class Self:
         if changed and not grown:
             self._save()
         return grown
+
+    def unlearn(self, turns: Iterable[tuple[int, str]]) -> int:
+        """Forgotten turns (conversation id, text) no longer count towards a topic ("forget
+        that"); a topic no other conversation brought up goes entirely. Claims already made
+        cite their own source and are left to `forget`. Returns the topics removed."""
+        removed = 0
+        for conversation_id, text in turns:
+            for key in topics(analyze(text)):
+                seen = self._topics.get(key)
+                if seen is None or seen.get("claimed"):
+                    continue
+                rest = [c for c in seen["conversations"] if c != conversation_id]
+                if rest:
+                    seen["conversations"] = rest
+                else:
+                    del self._topics[key]
+                    removed += 1
+        if removed:
+            self._save()
+        return removed
 
     def forget(self, found: re.Pattern[str]) -> int:
         """Erase what mentions a forgotten thing from the claims *and* from every earlier

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from os1.memory.store import MemoryStore
+from os1.storage.base import Store
 from os1.storage.sqlite import SQLiteStore
 
 PROFILE_ANSWERS = "onboarding_answers"
@@ -116,14 +117,34 @@ def forget_turns(
 ) -> Forgotten:
     """Forget turns of a conversation and everything remembered from them ("forget that")."""
     db = memories.db
+    message_ids = list(message_ids)
+    words = _user_words(db, message_ids)
     before = _counts(db)
     for message_id in message_ids:
         memories.forget_message(message_id)
     after = _counts(db)
     done = Forgotten(memories=before[0] - after[0], turns=before[1] - after[1])
+    # -- the self: topics those turns brought up stop counting (and go, if nothing else did)
+    from os1.inner.self import PROFILE_KEY, Self
+
+    if words and PROFILE_KEY in db.profile():
+        Self(db).unlearn(words)
+    # -- end the self
     if done.total and scrub_after:
         scrub(db)
     return done
+
+
+def _user_words(db: Store, message_ids: list[int]) -> list[tuple[int, str]]:
+    if not message_ids:
+        return []
+    marks = ", ".join("?" for _ in message_ids)
+    rows = db.query(
+        f"SELECT conversation_id, content FROM messages WHERE user_id = ? AND role = 'user' "
+        f"AND id IN ({marks})",
+        (db.user_id, *message_ids),
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def scrub(db: SQLiteStore) -> None:

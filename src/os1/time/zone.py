@@ -7,6 +7,7 @@ reminder for "Friday at 9" could land an hour apart. Now both ask `zone_name`.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +38,15 @@ def zone(name: str) -> ZoneInfo:
 
 def system_zone_name() -> str:
     """The machine's IANA zone ($TZ, then /etc/localtime, as tzlocal reads them), else UTC."""
+    # $TZ first, read now: tzlocal caches the first answer for the process, and a server's
+    # environment (or a test's) may set TZ after that.
+    env = os.environ.get("TZ", "").removeprefix(":")
+    if env:
+        try:
+            ZoneInfo(env)
+            return env
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # a POSIX rule such as "EST5EDT,M3.2.0,M11.1.0": tzlocal knows those
     try:
         import tzlocal
 
