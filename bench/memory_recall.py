@@ -2,13 +2,14 @@
 run; then search latency on 1k/10k/100k synthetic memories and the ingestion rate.
 
 Run: .venv/bin/python bench/memory_recall.py [--data ../shared/data/locomo/locomo-dev.json]
-     [--sizes 1000,10000,100000]
+     [--sizes 1000,10000,100000] [--variants]
 Scores are at turn level: the first K distinct source turns (D<session>:<turn>) of one search
 of 100 hits. Latency: synthetic memories whose words follow LoCoMo's word frequencies, with
 random unit vectors standing in for their embeddings (ingesting 100k through MiniLM would take
 minutes); each query is a distinct LoCoMo question embedded by MiniLM inside the timing. The
 vec0 candidate search (before) and the in-memory binary index (after) run on the same store,
-query by query in turn, so that load on the machine hits both alike.
+query by query in turn, so that load on the machine hits both alike; "after, plain" is
+the in-memory index without recall's second, feedback-moved dense search and session vectors.
 Targets: Recall@10 >= 0.80 on categories 1-4, no model call at query time; search p95 <= 20
 ms at 100k memories.
 """
@@ -25,6 +26,7 @@ import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from os1.memory import Hit, LongTermMemory, Recall
 from os1.memory.dates import parse_session_datetime
 from os1.memory.embedders import Embedder
 from os1.memory.importers import ImportedMessage
+from os1.memory.recall import PERSON_BOOST
 from os1.memory.store import MemoryStore, NewMemory
 from os1.storage import SQLiteStore
 
@@ -133,11 +136,24 @@ def recall_at(ranked: list[str], relevant: set[str], k: int) -> float:
 RECALL_KS = (5, 10, 20, 50)
 
 
-def locomo(data: Path, tmp: Path, *, vec0: bool = False) -> None:
+# Recall's methods switched one at a time against the default (`--variants`): the measurements
+# behind keeping or dropping each of them (issue 15).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "-feedback": {"feedback": 0},
+    "-session": {"session_weight": 0.0},
+    "+split": {"split_queries": True},
+    "+person": {"person_boost": PERSON_BOOST},
+}
+
+
+def locomo(
+    data: Path, tmp: Path, *, vec0: bool = False, variants: dict[str, dict[str, Any]] | None = None
+) -> None:
     samples = json.loads(data.read_text())
+    variants = variants or {}
     results: dict[str, dict[int, list[float]]] = {
         f"{system} {metric}": defaultdict(list)
-        for system in ("os1", "bm25")
+        for system in ("os1", *variants, "bm25")
         for metric in [f"R@{k}" for k in RECALL_KS] + ["NDCG@10"]
     }
     query_times: list[float] = []
@@ -154,6 +170,10 @@ def locomo(data: Path, tmp: Path, *, vec0: bool = False) -> None:
         ingest_msgs += len(turns)
         bm25 = BM25([(t.id, t.text) for t in turns])
         reference = max(t.time for t in turns if t.time)
+        others = {
+            name: Recall(memory.store, memory.embedder, **options)
+            for name, options in variants.items()
+        }
         for qa in sample["qa"]:
             relevant = evidence_of(qa)
             if not relevant:
@@ -165,9 +185,12 @@ def locomo(data: Path, tmp: Path, *, vec0: bool = False) -> None:
             hits = memory.recall.search(qa["question"], k=100, reference=reference)
             query_times.append(time.perf_counter() - t0)
             top = max(RECALL_KS)
-            mine = ranked_turns(hits, top)
-            base = bm25.search(qa["question"], top)
-            for name, ranked in (("os1", mine), ("bm25", base)):
+            rankings = {"os1": ranked_turns(hits, top)}
+            for name, recall in others.items():
+                found = recall.search(qa["question"], k=100, reference=reference)
+                rankings[name] = ranked_turns(found, top)
+            rankings["bm25"] = bm25.search(qa["question"], top)
+            for name, ranked in rankings.items():
                 for k in RECALL_KS:
                     results[f"{name} R@{k}"][cat].append(recall_at(ranked, relevant, k))
                 results[f"{name} NDCG@10"][cat].append(ndcg(ranked, relevant))
@@ -178,6 +201,8 @@ def locomo(data: Path, tmp: Path, *, vec0: bool = False) -> None:
     )
     print(header)
     for name, per_cat in results.items():
+        if name.split()[0] in variants and not name.endswith(("R@10", "R@50")):
+            continue  # a variant's R@10 and R@50 say whether it helps
         row = f"{name:14}"
         for c in range(1, 6):
             row += f"{statistics.mean(per_cat[c]) if per_cat[c] else float('nan'):13.3f}"
@@ -298,6 +323,7 @@ def latency(sizes: list[int], tmp: Path, data: Path) -> None:
         load = time.perf_counter() - t0
         systems = {
             "before": BeforeRecall(before, memory.embedder),
+            "after, plain": Recall(after, memory.embedder, feedback=0, session_weight=0),
             "after": Recall(after, memory.embedder),
         }
         for recall in systems.values():
@@ -328,12 +354,17 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--skip-locomo", action="store_true")
     parser.add_argument(
+        "--variants", action="store_true", help="also score each recall method switched alone"
+    )
+    parser.add_argument(
         "--vec0", action="store_true", help="LoCoMo with the vec0 candidate search (before)"
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_locomo:
-            locomo(args.data, Path(tmp), vec0=args.vec0)
+            locomo(
+                args.data, Path(tmp), vec0=args.vec0, variants=VARIANTS if args.variants else None
+            )
         if args.sizes:
             latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data)
 

@@ -1,0 +1,162 @@
+"""Recall's methods from issue 15: pseudo-relevance feedback and session vectors (on by
+default), splitting a question about two people and preferring turns by the person a question
+names (off by default, measured by `bench/memory_recall.py --variants`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from os1.language import use_analyzer
+from os1.language.fake import FakeAnalyzer
+from os1.memory import LongTermMemory
+from os1.memory.importers import ImportedMessage
+from os1.memory.query_split import could_split, split_query
+from os1.memory.recall import Recall
+
+
+def conversation(*lines: tuple[str, str]) -> list[ImportedMessage]:
+    """Turns a day apart, each its own session (no neighbours join the hits)."""
+    return [
+        ImportedMessage(
+            f"t{i}",
+            speaker,
+            text,
+            datetime.fromisoformat(f"2026-05-{i + 1:02d}T10:00"),
+            f"s{i}",
+            None,
+        )
+        for i, (speaker, text) in enumerate(lines)
+    ]
+
+
+def test_a_question_about_two_people_joined_by_and_becomes_one_question_each() -> None:
+    parts = split_query("Which city have both Jon and Gina visited?")
+    assert parts == ["Which city have Jon visited?", "Which city have Gina visited?"]
+
+
+def test_a_question_about_what_one_person_told_another_is_not_split() -> None:
+    # Its answer is one turn about both, not one turn about each.
+    assert split_query("What did Jon tell Gina about the studio?") == []
+    assert split_query("What activities does Melanie partake in?") == []
+
+
+def test_questions_that_cannot_name_two_people_or_times_are_not_parsed() -> None:
+    fake = FakeAnalyzer()
+    with use_analyzer(fake):
+        assert not could_split("what did she paint last summer?")
+        assert split_query("what did she paint last summer?") == []
+    assert fake.calls == []  # no parse cost on the common path
+
+
+def test_feedback_finds_evidence_worded_like_the_best_match_rather_than_the_question(
+    real_memory: LongTermMemory,
+) -> None:
+    real_memory.import_messages(
+        conversation(
+            ("Maya", "I relax by running along the river at dawn."),
+            ("Maya", "Running along the river at dawn, nothing beats it."),
+            ("Maya", "How do I fix a leaking sink?"),
+            ("Maya", "My sister moved to Lisbon last spring."),
+            ("Maya", "The bakery on the corner sells great croissants."),
+            ("Maya", "I painted the kitchen a pale green."),
+        )
+    )
+    real_memory.consolidate()
+
+    def turns(recall: Recall) -> set[str]:
+        return {s for h in recall.search("How do I relax?", k=4) for s in h.sources}
+
+    assert real_memory.recall.feedback > 0  # on by default
+    # The second turn shares no word or meaning with the question, only with the first turn.
+    assert "t1" not in turns(Recall(real_memory.store, real_memory.embedder, feedback=0))
+    assert {"t0", "t1"} <= turns(real_memory.recall)
+
+
+def test_person_boost_prefers_the_named_speakers_turn_without_dropping_the_other(
+    real_memory: LongTermMemory,
+) -> None:
+    real_memory.import_messages(
+        conversation(
+            ("Gina", "Hiking in the mountains is my favourite way to spend a weekend."),
+            ("Jon", "Most Saturdays I walk up into the hills near town."),
+        )
+    )
+    real_memory.consolidate()
+    question = "Where does Jon go hiking on weekends?"
+
+    def speakers(boost: float) -> list[str | None]:
+        recall = Recall(
+            real_memory.store,
+            real_memory.embedder,
+            person_boost=boost,
+            feedback=0,
+            session_weight=0,
+        )
+        hits = recall.search(question, k=6)
+        return [h.memory.speaker for h in hits if h.memory.kind == "episode"]
+
+    assert speakers(0.0)[0] == "Gina"  # the wording alone favours Gina's turn
+    boosted = speakers(0.3)
+    assert boosted[0] == "Jon" and "Gina" in boosted
+
+
+def test_the_session_around_a_turn_decides_between_identical_turns(
+    real_memory: LongTermMemory,
+) -> None:
+    def session(name: str, day: int, texts: list[str]) -> list[ImportedMessage]:
+        when = datetime(2026, 5, day, 10)
+        return [
+            ImportedMessage(f"{name}{i}", "Maya", text, when, name, None)
+            for i, text in enumerate(texts)
+        ]
+
+    # The same reply opens both sessions, next to the same filler: only the rest of its
+    # session tells the two apart. The work session is more recent, so it wins on its own.
+    real_memory.import_messages(
+        session(
+            "beach",
+            2,
+            [
+                "Yes, twice last month.",
+                "Okay.",
+                "We drove to the beach and swam in the sea.",
+                "The kids built sandcastles on the sand all afternoon.",
+            ],
+        )
+        + session(
+            "work",
+            20,
+            [
+                "Yes, twice last month.",
+                "Okay.",
+                "My manager moved the deadline again.",
+                "The quarterly spreadsheet is still broken.",
+            ],
+        )
+    )
+    real_memory.consolidate()
+    now = datetime(2026, 5, 21, tzinfo=UTC)
+
+    def order(weight: float) -> list[str]:
+        recall = Recall(real_memory.store, real_memory.embedder, session_weight=weight)
+        hits = recall.search("How often did Maya go to the beach?", k=20, reference=now)
+        return [s for h in hits for s in h.sources if s in ("beach0", "work0")]
+
+    assert order(0.0)[0] == "work0"
+    assert order(1.0)[0] == "beach0"
+
+
+def test_feedback_and_sessions_reorder_but_keep_the_questions_own_score_scale(
+    real_memory: LongTermMemory,
+) -> None:
+    # Fed back, a lone unrelated memory would match itself; callers' relevance floors (the
+    # notes search drops hits under 0.3) must still see it as the weak match it is.
+    real_memory.import_messages(conversation(("Maya", "Call the plumber about the leak.")))
+    real_memory.consolidate()
+    plain = Recall(real_memory.store, real_memory.embedder, feedback=0, session_weight=0)
+    question = "when do tulip bulbs go in the ground?"
+    expected = plain.search(question, k=1)[0].score
+    assert expected < 0.3
+    assert real_memory.recall.search(question, k=1)[0].score == pytest.approx(expected)
