@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from os1.server.routes import inner
 from tests.server.conftest import Account, add_account, local_client, make_app
 
 
@@ -23,18 +21,9 @@ class Two:
     bob: Account
 
 
-def with_inner_routes(app: FastAPI) -> FastAPI:
-    """The app with the inner-life routes, ahead of the web files' catch-all (as app.py
-    registers them)."""
-    paths = {getattr(r, "path", "") for r in app.router.routes}
-    if "/api/inner/story" not in paths:
-        app.router.routes[0:0] = inner.router.routes
-    return app
-
-
 @pytest.fixture
 def two(home: Path) -> Iterator[Two]:
-    app = with_inner_routes(make_app(home, single_user=False))
+    app = make_app(home, single_user=False)
     alice, bob = add_account(app, "alice"), add_account(app, "bob")
     with local_client(app) as c:
         yield Two(c, alice, bob)

@@ -8,43 +8,19 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.inner.test_inner_routes import with_inner_routes
-from tests.server.web.conftest import (  # noqa: F401 - fixtures used by name
-    CHROMIUM,
-    RunningServer,
-    browser,
-    login,
-    page,
-    server,
-    server_account,
-    server_settings,
-    speech_wav,
-)
+from tests.server.web.conftest import CHROMIUM, login
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="the browser tests need Debian's chromium"
 )
 
-OPEN_US_PAGE = """async () => {
-  // What app.js does once #/us is routed: the module shows its page in place of the others.
-  const us = await import("/inner.js");
-  us.initInner();
-  for (const view of document.querySelectorAll(".view")) view.hidden = true;
-  document.querySelector("#us-view").hidden = false;
-  await us.showInner();
-}"""
-
 
 @pytest.fixture
-def us_page(request: pytest.FixtureRequest) -> Page:
-    # By name: the web tests' fixtures, imported above, are shadowed by no parameter.
-    running: RunningServer = request.getfixturevalue("server")
-    shown: Page = request.getfixturevalue("page")
-    with_inner_routes(running.app)
-    login(shown)
-    shown.evaluate(OPEN_US_PAGE)
-    expect(shown.get_by_role("heading", name="Us", exact=True)).to_be_visible()
-    return shown
+def us_page(page: Page) -> Page:
+    login(page)
+    page.get_by_role("link", name="Us").click()  # the nav link, as a user reaches it
+    expect(page.get_by_role("heading", name="Us", exact=True)).to_be_visible()
+    return page
 
 
 def test_the_page_tells_our_story_and_the_self_can_be_added_to_edited_and_reset(
