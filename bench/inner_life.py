@@ -5,9 +5,19 @@ fourteen days (the one-month anniversary falls inside), mentioning future events
 ("my job interview is on Friday"); a few are forgotten on request right after. Some evenings
 they sound worn out. The truth of every event's day is written here, not parsed.
 
+The reminder scheduler ticks every hour of the fortnight (`tick(now)`, under the default
+proactive policy: quiet hours 22:00-08:00, three a day), so a thread whose day has passed may
+be asked about by a proactive check-in before the next conversation does; a question counts
+once whichever way it came, and twice if it came both ways.
+
+Then the self: claims grown per 100 turns of the fortnight, and claims grown from 100 turns of
+chat that mentions nothing (target 0).
+
 Run: .venv/bin/python bench/inner_life.py [--model scripted:echo] [--events 26] [--verbose]
+     [--no-checkins]
 Prints: follow-ups asked after their day (target >= 90 %), before it (0), twice (0), about
-forgotten things (0); anniversaries said exactly once; mood remarks the next day.
+forgotten things (0), split into check-ins and conversation; anniversaries said exactly once;
+mood remarks the next day; the self's claims per 100 turns.
 """
 
 from __future__ import annotations
@@ -20,15 +30,18 @@ import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from os1.config import Settings
 from os1.events import TurnDone
+from os1.inner.self import Self
 from os1.memory.forgetting import forget_everywhere
 from os1.memory.store import MemoryStore
 from os1.mind.companion import Companion
+from os1.mind.outbox import PROFILE_KEY as OUTBOX_KEY
 from os1.models import create_model
+from os1.skills.reminders.scheduler import ReminderScheduler
 from os1.storage import SQLiteStore
 
 MET = date(2026, 2, 20)
@@ -46,6 +59,8 @@ FILLER = [
 ]
 TIRED = "I'm so exhausted tonight, everything went wrong and I can barely think."
 ANSWER = "It went fine, thanks for asking."
+# Chat that mentions nothing: no topic, no event, nothing for the self to take up.
+NOTHING = ["hi", "ok", "thanks", "haha", "yes", "good night", "hmm", "sure", "cool", "bye"]
 
 
 @dataclass(frozen=True)
@@ -132,9 +147,16 @@ class Tally:
     mood_remarks_next_morning: int = 0
     turns: int = 0
     delays_h: list[float] = field(default_factory=list)
+    by_checkin: int = 0
+    by_conversation: int = 0
+    claims: int = 0
+    claims_from_nothing: int = 0
+    nothing_turns: int = 0
 
 
-async def run(spec: str, n_events: int, seed: int, home: Path, verbose: bool) -> Tally:
+async def run(
+    spec: str, n_events: int, seed: int, home: Path, verbose: bool, checkins: bool = True
+) -> Tally:
     rng = random.Random(seed)
     settings = Settings(model=spec, memory=False, timezone="UTC")
     model = create_model(settings)
@@ -165,14 +187,45 @@ async def run(spec: str, n_events: int, seed: int, home: Path, verbose: bool) ->
         tally.turns += 1
         return reply
 
+    scheduler = ReminderScheduler(home / "os1.db", settings=settings)
+    ticked = [datetime.combine(START, time(0))]
+    seen_outbox = 0
+
+    def tick_until(when: datetime) -> bool:
+        """Hourly ticks up to `when`; whether a follow-up arrived (then the user answers)."""
+        nonlocal seen_outbox
+        fresh = False
+        while checkins and ticked[0] <= when:
+            sent = ticked[0]
+            scheduler.tick(sent.replace(tzinfo=UTC))
+            ticked[0] += timedelta(hours=1)
+            outbox = store.profile().get(OUTBOX_KEY)
+            arrived = [
+                m
+                for m in (store.messages(outbox) if outbox is not None else [])
+                if m.meta.get("proactive") == "followup"
+            ]
+            for m in arrived[seen_outbox:]:
+                fresh = True
+                if verbose:
+                    print(f"{sent:%a %d %H:%M}  {'check-in':11}  {m.content}")
+                for e in [e for e, _ in events if e.key in m.content.lower()]:
+                    asked_at.setdefault(e.key, []).append(sent)
+                    tally.by_checkin += 1
+            seen_outbox = len(arrived)
+        return fresh
+
     conv = store.create_conversation().id
     try:
         await say("Hello, nice to meet you.", datetime.combine(MET, time(10)))
         pending_answer = False
         for day_index in range(DAYS):
             day = START + timedelta(days=day_index)
+            # A conversation a day: the self counts the conversations a topic comes up in.
+            conv = store.create_conversation().id
             for slot, hour in enumerate(HOURS):
                 when = datetime.combine(day, time(hour))
+                pending_answer = tick_until(when) or pending_answer
                 if (day_index, slot) in plan:
                     key, topic, shape, forget = plan[(day_index, slot)]
                     sentence, due = shape(topic, day)
@@ -201,6 +254,7 @@ async def run(spec: str, n_events: int, seed: int, home: Path, verbose: bool) ->
                         pending_answer = True
                         for e in [e for e, _ in events if e.key in line.lower()]:
                             asked_at.setdefault(e.key, []).append(when)
+                            tally.by_conversation += 1
                     elif kind == "anniversary":
                         anniversary_turns.append((when, slot))
                     elif kind == "mood":
@@ -210,9 +264,16 @@ async def run(spec: str, n_events: int, seed: int, home: Path, verbose: bool) ->
 
             for thread in InnerLife(store, settings).threads():
                 print(f"left open: {thread.topic} ({thread.state}, from {thread.due})")
+        claims = Self(store).claims()
+        tally.claims = len(claims)
+        if verbose:
+            for claim in claims:
+                print(f"the self: {claim.text} ({claim.why})")
     finally:
         os.environ.pop("OS1_NOW", None)
+        scheduler.stop()
         store.close()
+    tally.claims_from_nothing, tally.nothing_turns = await _nothing(spec, home / "nothing", rng)
 
     end = datetime.combine(START + timedelta(days=DAYS), time(0))
     last_turn = end - timedelta(hours=24 - max(HOURS))
@@ -244,15 +305,42 @@ async def run(spec: str, n_events: int, seed: int, home: Path, verbose: bool) ->
     return tally
 
 
+async def _nothing(spec: str, home: Path, rng: random.Random) -> tuple[int, int]:
+    """Claims the self grows from 100 turns of chat that mentions nothing, over 34 days."""
+    home.mkdir()
+    settings = Settings(model=spec, memory=False, timezone="UTC")
+    store = SQLiteStore(home / "os1.db")
+    companion = Companion(store, create_model(settings), settings)
+    turns = 100
+    try:
+        for i in range(turns):
+            # A new conversation each day: the self counts the conversations a topic is in.
+            if i % 3 == 0:
+                conv = store.create_conversation().id
+            when = datetime.combine(START + timedelta(days=i // 3), time(HOURS[i % 3]))
+            os.environ["OS1_NOW"] = when.isoformat()
+            async for _ in companion.turn(rng.choice(NOTHING), conv):
+                pass
+        return len(Self(store).claims()), turns
+    finally:
+        os.environ.pop("OS1_NOW", None)
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="scripted:echo")
     parser.add_argument("--events", type=int, default=26)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--no-checkins", action="store_true", help="no scheduler: only conversations ask"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        t = asyncio.run(run(args.model, args.events, args.seed, Path(tmp), args.verbose))
+        t = asyncio.run(
+            run(args.model, args.events, args.seed, Path(tmp), args.verbose, not args.no_checkins)
+        )
     pct = 100 * t.asked_after / t.due_in_run if t.due_in_run else float("nan")
     print(f"model {args.model}, {t.turns} turns over {DAYS} days (+ the day we met)")
     print(f"future events mentioned: {t.events} ({t.forgotten} forgotten right after)")
@@ -262,6 +350,10 @@ def main() -> None:
             f"hours from due to asked: median {statistics.median(t.delays_h):.0f}, "
             f"max {max(t.delays_h):.0f} (one line per turn; the user talks at 9, 13, 21)"
         )
+    print(
+        f"asked by a proactive check-in: {t.by_checkin}, in a conversation: {t.by_conversation}"
+        + (" (check-ins off)" if args.no_checkins else "")
+    )
     print(f"asked before their day: {t.asked_before}")
     print(f"asked twice: {t.asked_twice}")
     print(f"asked about forgotten things: {t.asked_forgotten}")
@@ -272,6 +364,12 @@ def main() -> None:
     print(
         f"mood remarks: {t.mood_remarks} for {t.tired_evenings} worn-out evenings "
         f"({t.mood_remarks_next_morning} the next day)"
+    )
+    per_100 = 100 * t.claims / t.turns if t.turns else 0.0
+    print(f"the self: {t.claims} claims grown in {t.turns} turns = {per_100:.1f} per 100 turns")
+    print(
+        f"the self from chat that mentions nothing: {t.claims_from_nothing} claims "
+        f"in {t.nothing_turns} turns (target 0)"
     )
 
 

@@ -53,6 +53,12 @@ def test_one_conversation_about_a_topic_grows_nothing_however_long(store: SQLite
     assert Self(store).claims() == []
 
 
+def test_chat_that_mentions_nothing_grows_nothing(store: SQLiteStore) -> None:
+    for said in ["thanks", "Thanks!", "good night", "ok", "haha"] * RETURNS:
+        assert share(store, said) == []
+    assert Self(store).claims() == []
+
+
 @pytest.mark.parametrize(
     ("said", "not_topics"),
     [

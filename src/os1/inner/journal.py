@@ -1,7 +1,9 @@
 """The companion's journal: once a day with the user has ended (or gone quiet for
 `journal_after_minutes`), a short entry about it — what happened, how he seemed, what to ask
 next time — composed in code from that day's memories, moods and open threads, so it names
-nobody and nowhere the day's memories don't.
+nobody and nowhere the day's memories don't. A capable model may write it instead, from the
+same material; its entry is kept only if every person, place and date it names is found in
+that day's memories (read by the language layer), else the composed one is.
 
 Entries are memories of kind "reflection" with the source `journal:DAY` and `mem:ID` for each
 memory they used: recall finds them like any memory, and forgetting one of those memories takes
@@ -10,16 +12,20 @@ the entry with it (`forget_everywhere` then lets the next turn write the day aga
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from os1.errors import NotFound
-from os1.inner import mood
+from os1.inner import mood, writing
 from os1.inner import threads as th
+from os1.inner.writing import ModelFactory
 from os1.memory.consolidate import COMPANION_SPEAKER
 from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source, message_source
 from os1.storage.base import Store
+
+log = logging.getLogger(__name__)
 
 PROFILE_KEY = "inner_journal"  # day -> {"id": memory id or None, "through": ISO, "state": …}
 SOURCE_PREFIX = "journal:"
@@ -29,6 +35,15 @@ KEEP_DAYS = 60
 SNIPPETS = 3
 SNIPPET_CHARS = 160
 _DERIVED = ("fact", "event", "preference")
+MODEL_TOKENS = 220
+MIN_ENTRY_CHARS = 20
+MAX_ENTRY_CHARS = 1200
+JOURNAL_SYSTEM = (
+    "You are a companion writing your private journal about one day with the person you talk"
+    " with. In 2 to 4 short sentences, in the first person, write what happened, how he"
+    " seemed, and what you want to ask him next time. Use only the notes: name no person,"
+    " place or date that they do not name. Write only the entry."
+)
 
 
 @dataclass(frozen=True)
@@ -42,9 +57,16 @@ class Entry:
         return {"id": self.id, "day": self.day, "text": self.text, "sources": list(self.sources)}
 
 
-def catch_up(store: Store, memories: MemoryStore, now: datetime, after_minutes: int) -> list[int]:
+def catch_up(
+    store: Store,
+    memories: MemoryStore,
+    now: datetime,
+    after_minutes: int,
+    model: ModelFactory | None = None,
+) -> list[int]:
     """Write the entries that are due (before the turn's message is observed); returns their
-    memory ids. Nothing due costs one profile read."""
+    memory ids. Nothing due costs one profile read. With a capable `model` it writes them,
+    checked; otherwise (or when its entry names what the day never held) they are composed."""
     profile = store.profile()
     marks: dict[str, Any] = dict(profile.get(PROFILE_KEY) or {})
     days = _days(profile.get(mood.PROFILE_KEY) or {})
@@ -62,8 +84,13 @@ def catch_up(store: Store, memories: MemoryStore, now: datetime, after_minutes: 
             continue
         if mark is not None and mark.get("id") is not None:
             memories.forget([int(mark["id"])])  # the day went on after the quiet entry
-        entry_id = _write(store, memories, day, records, profile)
-        marks[day.isoformat()] = {"id": entry_id, "through": last.isoformat(), "state": "written"}
+        entry_id, by = _write(store, memories, day, records, profile, model)
+        marks[day.isoformat()] = {
+            "id": entry_id,
+            "through": last.isoformat(),
+            "state": "written",
+            "by": by,  # model | composed | rejected (the model's named what the day never held)
+        }
         if entry_id is not None:
             written.append(entry_id)
     if written or marks != (profile.get(PROFILE_KEY) or {}):
@@ -87,6 +114,16 @@ def entry(memories: MemoryStore, entry_id: int) -> Entry:
     if found is None:
         raise NotFound(f"no journal entry {entry_id}", hint="`os1 journal list` shows them.")
     return found
+
+
+def written_by(store: Store, day: str) -> str:
+    """Who wrote a day's entry, in words: the model, or code (also when the model's entry
+    named what the day never held)."""
+    by = dict(store.profile().get(PROFILE_KEY) or {}).get(day, {}).get("by", "composed")
+    return {
+        "model": "written by the model, checked against the day",
+        "rejected": "composed from the day (the model's entry named what the day never held)",
+    }.get(by, "composed from the day")
 
 
 def delete(store: Store, memories: MemoryStore, entry_id: int) -> Entry:
@@ -130,7 +167,8 @@ def _write(
     day: date,
     records: list[mood.DayMood],
     profile: dict[str, Any],
-) -> int | None:
+    model: ModelFactory | None = None,
+) -> tuple[int | None, str]:
     episodes: list[Memory] = []
     for message_id in sorted({i for r in records for i in r.message_ids}):
         ids = memories.ids_with_source(message_source(message_id))
@@ -140,25 +178,40 @@ def _write(
             if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
         ]
     if not episodes:
-        return None
+        return None, "composed"
     used: list[Memory] = []
+    everything: list[Memory] = []  # the whole day, for the model to write from
     for episode in episodes:
         # What was learned from a message says it best; a message that taught nothing, itself.
         ids = memories.ids_with_source(memory_source(episode.id))
         derived = [m for m in memories.get_many(ids) if m.kind in _DERIVED and not m.untrusted]
         used += [m for m in derived if m.id not in {u.id for u in used}] or [episode]
-    used = used[:SNIPPETS]
-    happened = [_snippet(m) for m in used]
-    lines = [f"{day.strftime('%A')} {day.isoformat()}. You told me: " + "; ".join(happened) + "."]
-    lines.append(f"You seemed {_mood_word(records)}.")
+        everything += [episode, *(m for m in derived if m.id not in {e.id for e in everything})]
     asks = _questions(profile, day)
-    if asks:
-        lines.append("Next time I want to ask: " + " ".join(asks))
+    seemed = _mood_word(records)
+    by = "composed"
+    text = None
+    if model is not None:
+        text = _by_model(model, day, everything, seemed, asks)
+        by = "model" if text is not None else "rejected"
+    if text is not None:
+        # It may have drawn on any of the day's memories: forgetting any of them takes it.
+        used = everything
+    else:
+        used = used[:SNIPPETS]
+        happened = [_snippet(m) for m in used]
+        lines = [
+            f"{day.strftime('%A')} {day.isoformat()}. You told me: " + "; ".join(happened) + "."
+        ]
+        lines.append(f"You seemed {seemed}.")
+        if asks:
+            lines.append("Next time I want to ask: " + " ".join(asks))
+        text = " ".join(lines)
     sources = (f"{SOURCE_PREFIX}{day.isoformat()}", *(memory_source(m.id) for m in used))
-    return memories.add(
+    entry_id = memories.add(
         NewMemory(
             kind="reflection",
-            text=" ".join(lines),
+            text=text,
             sources=sources,
             said_at=used[-1].said_at,
             happened_at=day.isoformat(),
@@ -166,6 +219,30 @@ def _write(
         ),
         requires=used[-1].id,
     )
+    return entry_id, by
+
+
+def _by_model(
+    model: ModelFactory, day: date, memories: list[Memory], seemed: str, asks: list[str]
+) -> str | None:
+    """The model's entry, or None when it failed or named a person, place or date that the
+    day's memories don't (then the composed entry is kept instead)."""
+    notes = "\n".join(f"- {' '.join(m.text.split())}" for m in memories)
+    content = (
+        f"Day: {day.strftime('%A')} {day.isoformat()}\nHe seemed: {seemed}\n"
+        + (f"To ask next time: {' '.join(asks)}\n" if asks else "")
+        + f"What he told me that day:\n{notes}"
+    )
+    reply = writing.ask(model, JOURNAL_SYSTEM, content, MODEL_TOKENS)
+    if reply is None or len(reply) < MIN_ENTRY_CHARS:
+        return None
+    reply = reply[:MAX_ENTRY_CHARS]
+    sources = " ".join([content, *asks])
+    made_up = writing.invented(reply, sources, day)
+    if made_up:
+        log.info("journal entry for %s rejected: it names %s", day, ", ".join(made_up))
+        return None
+    return reply
 
 
 def _snippet(memory: Memory) -> str:

@@ -11,21 +11,30 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from os1 import clock
 from os1.config import Settings
 from os1.errors import NotFound, OS1Error
-from os1.inner import mood, story
+from os1.inner import checkins, mood, story, writing
 from os1.inner import threads as th
 from os1.inner.threads import Thread
+from os1.inner.writing import ModelFactory
 from os1.mind.persona import Identity
 from os1.storage.base import Store, StoredMessage
 
 OpenerKind = Literal["anniversary", "thread", "mood"]
 # A message longer than this is kept as an answer only in part.
 ANSWER_CHARS = 500
+MOOD_CHARS = 200
+# The day the mood line is about, however the model says it.
+_YESTERDAY = ("yesterday", "last night", "yesterday evening", "last evening", "today", "tonight")
+MOOD_SYSTEM = (
+    "You are a caring companion. The person you talk with sounded like this when you last"
+    " spoke. Say it to him in your own words: one short, warm sentence that ends with a"
+    " question. Add no names, places or dates. Write only the sentence."
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +47,16 @@ class Opener:
 class InnerLife:
     """One user's threads, moods and story, read and written through the store's profile."""
 
-    def __init__(self, store: Store, settings: Settings, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        now: datetime | None = None,
+        model: ModelFactory | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.model = model  # a capable model puts the mood line in its own words
         self.now = now or clock.now(settings, _zone(store, settings))
         self.today = self.now.date()
         self._first_of_day = False
@@ -51,16 +67,10 @@ class InnerLife:
         return dict(self.store.profile().get(key) or {})
 
     def threads(self, *, include_closed: bool = False) -> list[Thread]:
-        found = [Thread(**v) for v in self._get(th.PROFILE_KEY).values()]
-        return sorted(
-            (t for t in found if include_closed or t.state != "closed"), key=lambda t: t.id
-        )
+        return load_threads(self.store, include_closed=include_closed)
 
     def _save_threads(self, threads: list[Thread]) -> None:
-        closed = [t.id for t in threads if t.state == "closed"]
-        dropped = set(closed[: max(0, len(closed) - th.KEEP_CLOSED)])
-        kept = {str(t.id): t.as_dict() for t in threads if t.id not in dropped}
-        self.store.set_profile(th.PROFILE_KEY, kept)
+        save_threads(self.store, threads)
 
     def close(self, thread_id: int, answer: str | None = None) -> Thread:
         every = self.threads(include_closed=True)
@@ -69,6 +79,7 @@ class InnerLife:
             raise NotFound(f"no thread {thread_id}", hint="`os1 threads list` shows them.")
         closed = replace(found, state="closed", answer=answer or found.answer)
         self._save_threads([closed if t.id == thread_id else t for t in every])
+        checkins.withdraw(self.store, found)  # closed by hand: nothing left to ask
         return closed
 
     # -- the turn ---------------------------------------------------------------------------
@@ -127,6 +138,8 @@ class InnerLife:
             )
         if opened:
             self._save_threads(every + opened)
+            for thread in opened:  # besides the next conversation, a check-in after its day
+                checkins.schedule(self.store, self.settings, thread)
         # -- the self: topics he keeps coming back to become its interests (the same
         # after-the-reply moment, and the same cached parse of the message)
         from os1.inner.self import Self
@@ -162,9 +175,13 @@ class InnerLife:
                 # Its message was forgotten: so is the thread, without a word about it.
                 every = [t for t in every if t.id != thread.id]
                 self._save_threads(every)
+                checkins.withdraw(self.store, thread)
                 continue
-            asked = replace(thread, state="asked", asked_at=self.now.isoformat())
+            asked = replace(
+                thread, state="asked", asked_at=self.now.isoformat(), asked_via="conversation"
+            )
             self._save_threads([asked if t.id == thread.id else t for t in every])
+            checkins.withdraw(self.store, thread)  # asked here: never again by a check-in
             return Opener("thread", thread.question, str(thread.id))
         return None
 
@@ -176,6 +193,8 @@ class InnerLife:
         key, line = found
         moods[key] = {**moods[key], "mentioned": True}
         self.store.set_profile(mood.PROFILE_KEY, moods)
+        if self.model is not None:
+            line = _in_own_words(self.model, line, self.today) or line
         return Opener("mood", line, key)
 
     def _source_exists(self, thread: Thread) -> bool:
@@ -197,7 +216,8 @@ def forget_threads(store: Store, found: re.Pattern[str]) -> int:
     kept = dict(store.profile().get(th.PROFILE_KEY) or {})
     doomed = [k for k, v in kept.items() if found.search(json.dumps(v, ensure_ascii=False))]
     for key in doomed:
-        del kept[key]
+        # Its check-in goes too: nothing forgotten is asked about, in a conversation or not.
+        checkins.withdraw(store, Thread(**kept.pop(key)))
     if doomed:
         store.set_profile(th.PROFILE_KEY, kept)
     # -- the self: its claims and every version of them that mention it go too
@@ -207,6 +227,32 @@ def forget_threads(store: Store, found: re.Pattern[str]) -> int:
         Self(store).forget(found)
     # -- end the self
     return len(doomed)
+
+
+def _in_own_words(model: ModelFactory, line: str, today: date) -> str | None:
+    """The model's wording of the mood line: one short question that names nobody and
+    nowhere the line doesn't (else the line as composed)."""
+    reply = writing.ask(model, MOOD_SYSTEM, line, 60)
+    if reply is None:
+        return None
+    reply = " ".join(reply.split()).strip('"“”')
+    if not reply.endswith("?") or len(reply) > MOOD_CHARS:
+        return None
+    if writing.invented(reply, line, today, _YESTERDAY):
+        return None
+    return reply
+
+
+def load_threads(store: Store, *, include_closed: bool = False) -> list[Thread]:
+    found = [Thread(**v) for v in dict(store.profile().get(th.PROFILE_KEY) or {}).values()]
+    return sorted((t for t in found if include_closed or t.state != "closed"), key=lambda t: t.id)
+
+
+def save_threads(store: Store, threads: list[Thread]) -> None:
+    closed = [t.id for t in threads if t.state == "closed"]
+    dropped = set(closed[: max(0, len(closed) - th.KEEP_CLOSED)])
+    kept = {str(t.id): t.as_dict() for t in threads if t.id not in dropped}
+    store.set_profile(th.PROFILE_KEY, kept)
 
 
 def _zone(store: Store, settings: Settings) -> Any:

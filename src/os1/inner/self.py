@@ -35,6 +35,7 @@ Change = Literal["add", "edit", "remove", "reset", "forget"]
 RETURNS = 3  # conversations a topic must come up in before it is the companion's interest too
 MAX_CLAIM_CHARS = 300  # a claim is a sentence, not a persona rewrite
 KEEP_TOPICS = 500  # topics counted; the least recent go first
+FORMULA_WORDS = 2  # a verbless sentence this short is a greeting or thanks, not a subject
 SUMMARY_PER_KIND = 4  # claims of each kind in the prompt's summary
 # Named things worth an interest; people, peoples ("Roman"), dates and numbers are not.
 TOPIC_LABELS = {
@@ -347,7 +348,17 @@ def topics(analysis: Analysis) -> dict[str, str]:
     for ent in analysis.entities:
         if ent.label in TOPIC_LABELS:
             found[ent.text.lower()] = ent.text
+    # A verbless scrap of a sentence ("thanks", "good night") is a formula, not a subject.
+    formulas = {
+        t.i
+        for sentence in analysis.sentences()
+        if len([t for t in sentence if t.pos not in ("PUNCT", "SPACE")]) <= FORMULA_WORDS
+        and not any(t.pos in ("VERB", "AUX") for t in sentence)
+        for t in sentence
+    }
     for chunk in analysis.noun_chunks:
+        if chunk.start in formulas:
+            continue
         words = list(tokens[chunk.start : chunk.end])
         root = next((t for t in words if t.head < chunk.start or t.head >= chunk.end), words[-1])
         if root.pos != "NOUN" or _stop(root):

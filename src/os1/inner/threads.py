@@ -44,6 +44,7 @@ class Thread:
     created_at: str = ""
     asked_at: str | None = None
     answer: str | None = None
+    asked_via: str | None = None  # "conversation" or "proactive" (a check-in it sent)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -53,8 +53,9 @@ def list_threads(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         return
     for t in found:
         when = t.due[:16].replace("T", " ")
+        state = f"{t.state} by a check-in" if t.asked_via == "proactive" else t.state
         out.print(
-            f"[bold]{t.id}[/]  {escape(t.topic)}  [dim]{t.state}, ask after {when}[/]  "
+            f"[bold]{t.id}[/]  {escape(t.topic)}  [dim]{state}, ask after {when}[/]  "
             f"{escape(t.question)}"
         )
 
@@ -127,7 +128,8 @@ def show_journal(ctx: click.Context, entry_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(found.as_dict(), indent=2, ensure_ascii=False))
         return
-    out.print(f"[bold]{found.id}[/]  {found.day}\n{escape(found.text)}")
+    by = our_journal.written_by(ctx.ensure_object(App).store, found.day)
+    out.print(f"[bold]{found.id}[/]  {found.day}  [dim]{by}[/]\n{escape(found.text)}")
     out.print(f"[dim]sources: {', '.join(escape(s) for s in found.sources)}[/]")
 
 

@@ -9,13 +9,16 @@ is waiting the next time the user looks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from os1.errors import NotFound
+from os1.errors import NotFound, OS1Error
 from os1.events import Notification
 from os1.storage.base import Store
+
+log = logging.getLogger(__name__)
 
 # Proactive messages go to one conversation of their own, so they never interleave with a
 # conversation the user is in the middle of.
@@ -107,6 +110,15 @@ def deliver(
         text,
         meta={"proactive": kind, "due_at": due_at, "late": late, **(meta or {})},
     )
+    # -- inner life: a follow-up delivered is its thread asked, so nothing asks it again
+    if kind == "followup" and isinstance((meta or {}).get("reminder_id"), int):
+        from os1.inner.checkins import asked_proactively
+
+        try:
+            asked_proactively(store, int((meta or {})["reminder_id"]), stored.created_at)
+        except OS1Error as exc:  # the message is out either way; only the thread lags
+            log.warning("follow-up %s not matched to a thread: %s", stored.id, exc)
+    # -- end inner life
     note = Notification(
         kind=kind,
         text=text,
