@@ -1,12 +1,19 @@
-"""Voice latency: from the end of the user's speech to the first byte of reply audio, with
-the embedded models (Silero VAD, Whisper tiny.en, SmolLM2-135M, Piper), per stage, over
-spoken utterances; plus the real-time factors of speech-to-text and synthesis.
+"""Voice latency: from the end of the user's speech to the first sound of the reply, with
+the embedded models (Silero VAD, Whisper tiny.en, SmolLM2-135M, Piper), per stage, through the
+live `VoiceSession` fed in real time (32 ms microphone frames, paced by the clock), over
+spoken utterances; plus false cut-ins and the real-time factors of speech-to-text and
+synthesis.
 
-Run: .venv/bin/python bench/voice_latency.py [--n 20]
-Target (issue 4): <= 500 ms median on a 2-core machine.
-Stages: end-of-turn wait (audio time the endpointer needs to be sure the user stopped, plus
-its compute), speech-to-text, time to first token, and first synthesised chunk (from the
-first token until the first sentence's audio exists).
+Run: .venv/bin/python bench/voice_latency.py [--n 20] [--end-of-turn-ms 600]
+Target (issue 16): <= 500 ms median on a 2-core machine, 0 false cut-ins.
+Stages, each from the end of the previous one:
+  end-of-turn wait   last speech sample -> the session decides the turn is over
+  speech-to-text     recognition still left to do at that moment (0 when the decode made
+                     during the pause is the transcript)
+  first token        the model's first words
+  first audio        the first clause's first synthesised chunk, handed to the speaker
+Utterances with a mid-sentence pause (speech, 0.6 s of silence, the rest) count a false cut-in
+when the session ends the turn in the pause.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +36,14 @@ from os1.models import create_model
 from os1.storage import SQLiteStore
 from os1.voice import engines
 from os1.voice.audio import STT_RATE, Audio
-from os1.voice.pipeline import FRAME, Endpointer, frames_of, reply_audio
+from os1.voice.pipeline import (
+    FRAME,
+    EndOfTurn,
+    Heard,
+    ReplyAudio,
+    TurnTiming,
+    VoiceSession,
+)
 
 UTTERANCES = [
     "Hi, I just got home from work.", "Can you tell me something nice?",
@@ -44,6 +59,18 @@ UTTERANCES = [
     "We watched an old movie last night.", "I started learning the guitar.",
 ]  # fmt: skip
 
+# A natural pause inside a sentence: after a conjunction, a hesitation, a subordinate clause,
+# a preposition or "to". None of these should end the turn.
+PAUSED = [
+    ("I went to the shop and", "bought some fresh bread."),
+    ("I was thinking, um,", "maybe we could go out tonight."),
+    ("When I got home,", "the cat was asleep on my bed."),
+    ("Can you remind me to", "call my mother tomorrow?"),
+    ("My sister and I are going to", "the beach this weekend."),
+    ("I would like to talk about", "the trip we planned."),
+]  # fmt: skip
+PAUSE_SECONDS = 0.6
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -56,83 +83,136 @@ def to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
     return np.interp(np.linspace(0, len(x) - 1, n), np.arange(len(x)), x).astype(np.float32)
 
 
-async def main(n: int) -> None:
+async def mic_of(signal: np.ndarray, t0: float) -> AsyncIterator[np.ndarray]:
+    """A microphone: each 32 ms frame arrives when it has been 'recorded'."""
+    for i in range(len(signal) // FRAME):
+        delay = t0 + (i + 1) * FRAME / STT_RATE - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield signal[i * FRAME : (i + 1) * FRAME]
+
+
+async def one_turn(
+    session_args: dict[str, object], speech: list[np.ndarray]
+) -> dict[str, float | int | str]:
+    """Speak `speech` (parts separated by a pause) into a fresh session; time the answer."""
+    lead, pause, tail = 0.5, PAUSE_SECONDS, 2.2
+    parts: list[np.ndarray] = [np.zeros(int(lead * STT_RATE), np.float32)]
+    for k, part in enumerate(speech):
+        if k:
+            parts.append(np.zeros(int(pause * STT_RATE), np.float32))
+        parts.append(part)
+    speech_end = sum(len(p) for p in parts)
+    signal = np.concatenate([*parts, np.zeros(int(tail * STT_RATE), np.float32)])
+    marks: dict[str, float] = {}
+    ends: list[float] = []
+    heard: list[str] = []
+
+    def on_frame(frame: object) -> None:
+        now = time.monotonic()
+        if isinstance(frame, EndOfTurn):
+            ends.append(now)
+        elif isinstance(frame, Heard):
+            heard.append(frame.text)
+            marks.setdefault("heard", now)
+        elif isinstance(frame, ReplyAudio):
+            marks.setdefault("audio", now)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, TextDelta):
+            marks.setdefault("token", time.monotonic())
+
+    async def play(pcm: np.ndarray, rate: int) -> None:
+        await asyncio.sleep(0)  # the speaker: instant, so the next turn isn't held up
+
+    session = VoiceSession(**session_args, on_frame=on_frame, on_event=on_event)  # type: ignore[arg-type]
+    t0 = time.monotonic() + 0.05
+    await session.run(mic_of(signal, t0), play)
+    end_of_speech = t0 + speech_end / STT_RATE
+    cut_in = sum(1 for e in ends if e < end_of_speech)
+    final = next((e for e in ends if e >= end_of_speech), None)
+    if final is None or "audio" not in marks or len(heard) != 1 + cut_in:
+        return {"cut_in": cut_in, "missed": 1, "heard": " | ".join(heard)}
+    return {
+        "eot": final - end_of_speech, "stt": marks["heard"] - final,
+        "ttft": marks["token"] - marks["heard"], "tts": marks["audio"] - marks["token"],
+        "total": marks["audio"] - end_of_speech, "cut_in": cut_in, "missed": 0,
+        "heard": " | ".join(heard),
+    }  # fmt: skip
+
+
+async def main(n: int, end_of_turn_ms: int, verbose: bool) -> None:
     tts, stt = engines.tts("piper"), engines.stt("whisper")
     settings = Settings(model="llamacpp:smollm2-135m", max_reply_tokens=64, context_window=2048)
     model = create_model(settings)
     await model.load()
+
+    def spoken(text: str) -> np.ndarray:
+        """Piper's speech without its own leading and trailing silence, so the end of speech
+        is the last sound, not the end of the file."""
+        x = to_16k(np.concatenate(list(tts.synthesize(text))), tts.sample_rate)
+        loud = np.flatnonzero(np.abs(x) > 0.01)
+        return x[loud[0] : loud[-1] + 1] if len(loud) else x
+
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "voice.db")
         memory = LongTermMemory(store, "minilm")
         companion = Companion(store, model, settings, memory=memory)
         conv = store.create_conversation().id
         # Warm every model once (first-call costs are start-up, not conversation).
-        list(tts.synthesize("Warm up."))
-        stt.transcribe(Audio(np.zeros(16_000, np.float32), STT_RATE))
+        spoken("Warm up.")
         async for _ in companion.turn("Hello!", conv):
             pass
-        rows: list[dict[str, float]] = []
+        args: dict[str, object] = {
+            "companion": companion, "stt": stt, "tts": tts, "vad": None,
+            "conversation_id": conv, "timing": TurnTiming(base_ms=end_of_turn_ms),
+        }  # fmt: skip
+        rows: list[dict[str, float | int | str]] = []
+        paused_rows: list[dict[str, float | int | str]] = []
         stt_rtf: list[float] = []
         tts_rtf: list[float] = []
         for text in (UTTERANCES * 2)[:n]:
             t0 = time.perf_counter()
-            pcm = np.concatenate(list(tts.synthesize(text)))
-            tts_rtf.append((time.perf_counter() - t0) / (len(pcm) / tts.sample_rate))
-            speech = to_16k(pcm, tts.sample_rate)
-            signal = np.concatenate(
-                [np.zeros(8000, np.float32), speech, np.zeros(16_000, np.float32)]
-            )
-            # End of turn: feed frames as a microphone would; the wait is the audio between
-            # the last voiced frame and the endpointer's decision, plus its compute time.
-            endpointer = Endpointer(engines.vad("silero"))
-            compute = 0.0
-            last_voiced = end_at = None
-            for i, frame in enumerate(frames_of(Audio(signal, STT_RATE))):
-                c0 = time.perf_counter()
-                voiced = endpointer.vad.probability(frame) >= endpointer.threshold
-                compute += time.perf_counter() - c0
-                if voiced:
-                    last_voiced = i
-                change = endpointer.advance(frame, voiced)
-                if change == "end":
-                    end_at = i
-                    break
-            assert last_voiced is not None and end_at is not None
-            eot = (end_at - last_voiced) * FRAME / STT_RATE + compute / (i + 1)
-            utterance = endpointer.take()
-            s0 = time.perf_counter()
-            heard = stt.transcribe(utterance).text
-            stt_s = time.perf_counter() - s0
-            stt_rtf.append(stt_s / utterance.seconds)
-            marks: dict[str, float] = {}
-            r0 = time.perf_counter()
-
-            def note(event: object, marks: dict[str, float] = marks) -> None:
-                if isinstance(event, TextDelta) and "token" not in marks:
-                    marks["token"] = time.perf_counter()
-
-            pieces = reply_audio(companion, heard, tts, conversation_id=conv, on_event=note)
-            async for _ in pieces:
-                marks["audio"] = time.perf_counter()
-                break
-            await pieces.aclose()
-            ttft = marks["token"] - r0
-            first_chunk = marks["audio"] - marks["token"]
-            rows.append({"eot": eot, "stt": stt_s, "ttft": ttft, "tts": first_chunk,
-                         "total": eot + stt_s + ttft + first_chunk})  # fmt: skip
+            speech = spoken(text)
+            tts_rtf.append((time.perf_counter() - t0) / (len(speech) / STT_RATE))
+            t0 = time.perf_counter()
+            stt.transcribe(Audio(speech, STT_RATE))
+            stt_rtf.append((time.perf_counter() - t0) / (len(speech) / STT_RATE))
+            args["vad"] = engines.vad("silero")
+            rows.append(await one_turn(args, [speech]))
+        for first, second in PAUSED:
+            args["vad"] = engines.vad("silero")
+            paused_rows.append(await one_turn(args, [spoken(first), spoken(second)]))
         store.close()
-    print(f"voice latency over {len(rows)} utterances (embedded models, 2-core machine)")
-    for key, label in (("eot", "end-of-turn wait"), ("stt", "speech-to-text"),
+    print(
+        f"voice latency over {len(rows)} utterances + {len(paused_rows)} with a "
+        f"{PAUSE_SECONDS:.1f} s mid-sentence pause (embedded models, base end of turn "
+        f"{end_of_turn_ms} ms)"
+    )
+    timed = [r for r in rows + paused_rows if not r["missed"] and not r["cut_in"]]
+    for key, label in (("eot", "end-of-turn wait"), ("stt", "speech-to-text left"),
                        ("ttft", "time to first token"), ("tts", "first synthesised chunk"),
                        ("total", "end of speech -> first reply audio")):  # fmt: skip
-        values = [r[key] for r in rows]
+        values = [float(r[key]) for r in timed]
         print(f"  {label:36} median {statistics.median(values) * 1000:7.0f} ms   "
               f"p95 {pct(values, 0.95) * 1000:7.0f} ms")  # fmt: skip
+    cut_whole = sum(int(r["cut_in"]) for r in rows)
+    cut_paused = sum(int(r["cut_in"]) for r in paused_rows)
+    print(f"  false cut-ins: {cut_whole} on {len(rows)} whole sentences, "
+          f"{cut_paused} on {len(paused_rows)} sentences with a pause")  # fmt: skip
+    for r in rows + paused_rows:
+        if r["missed"] or r["cut_in"]:
+            print(f"    {'cut in' if r['cut_in'] else 'no answer'}: heard {r['heard']!r}")
+        elif verbose:
+            stages = "  ".join(
+                f"{k} {float(r[k]) * 1000:5.0f}" for k in ("eot", "stt", "ttft", "tts", "total")
+            )
+            print(f"    {stages}  {r['heard']!r}")
     print(
         f"  real-time factor: speech-to-text {statistics.median(stt_rtf):.3f}, "
         f"synthesis {statistics.median(tts_rtf):.3f} (median; < 1 is faster than real time)"
     )
-    total = statistics.median([r["total"] for r in rows])
+    total = statistics.median([float(r["total"]) for r in timed])
     print(
         f"  target <= 500 ms median: {'met' if total <= 0.5 else 'not met'} ({total * 1000:.0f} ms)"
     )
@@ -141,4 +221,7 @@ async def main(n: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=20)
-    asyncio.run(main(parser.parse_args().n))
+    parser.add_argument("--end-of-turn-ms", type=int, default=Settings().voice_end_of_turn_ms)
+    parser.add_argument("--verbose", action="store_true", help="one line per utterance")
+    options = parser.parse_args()
+    asyncio.run(main(options.n, options.end_of_turn_ms, options.verbose))

@@ -10,7 +10,8 @@ import numpy as np
 
 from os1.mind.persona import Identity
 from os1.voice import engines
-from os1.voice.pipeline import EndOfTurn, Heard, Interrupted, VoiceSession
+from os1.voice.audio import resample_int16
+from os1.voice.pipeline import EndOfTurn, Heard, Interrupted, ReplyAudio, TurnTiming, VoiceSession
 
 
 def run_live(app: Any, sd: Any, *, new: bool, frame: int, rate: int) -> None:
@@ -19,12 +20,18 @@ def run_live(app: Any, sd: Any, *, new: bool, frame: int, rate: int) -> None:
     companion = app.companion(background=True)
     conv = companion.conversation_for(None, new)
 
+    spoke: list[bool] = []  # the reply's first audio was announced
+
     def show(event: object) -> None:
         if isinstance(event, Heard):
             print(f"{identity.user_name or 'you'}: {event.text}", flush=True)
+        elif isinstance(event, ReplyAudio) and event.sentence == 0 and not spoke:
+            spoke.append(True)
+            print(f"{identity.companion_name}: …", flush=True)
         elif isinstance(event, Interrupted):
             print("(interrupted)", flush=True)
         elif isinstance(event, EndOfTurn):
+            spoke.clear()
             print("…", flush=True)
 
     async def main() -> None:
@@ -38,18 +45,41 @@ def run_live(app: Any, sd: Any, *, new: bool, frame: int, rate: int) -> None:
             while True:
                 yield await frames.get()
 
+        tts = engines.tts(settings.tts)
+        # One output stream for the whole conversation: opening one per slice (sd.play) costs
+        # tens of milliseconds each time and leaves gaps in the voice.
+        speaker = sd.OutputStream(
+            samplerate=tts.sample_rate, channels=1, dtype="int16", latency="low"
+        )
+        speaker.start()
+
         async def play(pcm: np.ndarray, sample_rate: int) -> None:
-            await asyncio.to_thread(sd.play, pcm, sample_rate, blocking=True)
+            if sample_rate != tts.sample_rate:
+                pcm = resample_int16(pcm, sample_rate, tts.sample_rate)
+            # write() returns once the slice is queued: playback paces the reply.
+            await asyncio.to_thread(speaker.write, np.ascontiguousarray(pcm.reshape(-1, 1)))
+
+        def on_frame(frame: object) -> None:
+            if isinstance(frame, Interrupted):
+                # Drop what the device still holds, so the voice stops the moment the user
+                # speaks, not a buffer later.
+                speaker.abort()
+                speaker.start()
+            show(frame)
 
         session = VoiceSession(
-            companion, engines.stt(settings.stt), engines.tts(settings.tts),
+            companion, engines.stt(settings.stt), tts,
             engines.vad(settings.vad), conversation_id=conv, style=identity.voice,
-            speed=settings.voice_speed, on_frame=show,
+            speed=settings.voice_speed, on_frame=on_frame,
+            timing=TurnTiming(base_ms=settings.voice_end_of_turn_ms),
         )  # fmt: skip
         with sd.InputStream(samplerate=rate, channels=1, dtype="float32", blocksize=frame,
                             callback=on_audio):  # fmt: skip
             print(f"Listening — talk to {identity.companion_name}. Ctrl-C to stop.", flush=True)
-            await session.run(mic(), play)
+            try:
+                await session.run(mic(), play)
+            finally:
+                speaker.close()
 
     try:
         asyncio.run(main())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -34,6 +35,7 @@ class WhisperSTT(SpeechToText):
 
     def __init__(self) -> None:
         self._model: Any = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()
 
     def _load(self) -> Any:
@@ -57,17 +59,86 @@ class WhisperSTT(SpeechToText):
     def transcribe(self, audio: Audio) -> Transcript:
         with self._lock:
             model = self._load()
-            segments, _info = model.transcribe(
-                audio.samples,
-                language="en",
-                beam_size=1,
-                temperature=0.0,  # no fallback re-decoding: one greedy pass for latency
-                without_timestamps=True,
-                vad_filter=False,
-                condition_on_previous_text=False,
-            )
-            text = " ".join(s.text.strip() for s in segments if s.no_speech_prob < 0.8)
+            if audio.seconds <= SHORT_WINDOW_SECONDS:
+                text = self._short_window(model, audio)
+            else:
+                segments, _info = model.transcribe(
+                    audio.samples,
+                    language="en",
+                    beam_size=1,
+                    temperature=0.0,  # no fallback re-decoding: one greedy pass for latency
+                    without_timestamps=True,
+                    vad_filter=False,
+                    condition_on_previous_text=False,
+                )
+                text = " ".join(s.text.strip() for s in segments if s.no_speech_prob < 0.8)
         return Transcript(text.strip(), audio.seconds)
+
+    def _short_window(self, model: Any, audio: Audio) -> str:
+        """One greedy pass over an encoder window sized to the utterance.
+
+        faster-whisper pads every utterance to Whisper's 30-second window, so a two-second
+        question costs as much to encode as half a minute of speech (~200 ms of the ~270 ms
+        here). CTranslate2 accepts shorter windows, and the encoder's cost falls faster than
+        the window (10 s: ~25 ms). Much shorter windows than 10 s make Whisper tiny mishear
+        and repeat itself ("I went to the shop and I went"); from 10 s on, the benchmark's
+        transcripts match the full window's. The number of tokens is still capped by the
+        audio's length, and a repeat is cut off."""
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_ctranslate2_storage
+
+        if self._tokenizer is None:
+            self._tokenizer = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                language="en",
+            )  # fmt: skip
+        tokenizer = self._tokenizer
+        features = model.feature_extractor(audio.samples)
+        frames = max(features.shape[-1] + WINDOW_PADDING_FRAMES, MIN_WINDOW_FRAMES)
+        frames += frames % 2  # the encoder halves the frame count
+        features = np.pad(features, ((0, 0), (0, frames - features.shape[-1])))
+        encoded = model.model.encode(get_ctranslate2_storage(features[None].astype(np.float32)))
+        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        result = model.model.generate(
+            encoded, [prompt], beam_size=1, suppress_blank=True, suppress_tokens=[-1],
+            max_length=int(8 + MAX_TOKENS_PER_SECOND * audio.seconds),
+            return_no_speech_prob=True,
+        )[0]  # fmt: skip
+        if result.no_speech_prob >= 0.8:
+            return ""
+        ids = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        return cut_repeat(str(tokenizer.decode(ids)).strip())
+
+
+SHORT_WINDOW_SECONDS = 20.0  # longer turns take faster-whisper's own 30-second windows
+WINDOW_PADDING_FRAMES = 50  # 0.5 s: without it, Whisper tends to start the text over
+MIN_WINDOW_FRAMES = 1000  # 10 s of 10 ms feature frames (see _short_window)
+MAX_TOKENS_PER_SECOND = 7  # fast speech is ~4-5 tokens a second
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"\W", "", word.lower())
+
+
+def cut_repeat(text: str) -> str:
+    """The text without Whisper's repetition of itself ("How was your day? How was your")."""
+    words = text.split()
+    norm = [_norm(w) for w in words]
+    for i, word in enumerate(words[:-1]):
+        # A sentence followed by the opening words of the text again: a repeat starts.
+        if word[-1:] in ".?!" and i >= 1:
+            rest = norm[i + 1 : i + 3]
+            if (
+                len(rest) >= 1
+                and rest == norm[: len(rest)]
+                and (len(rest) == 2 or i + 2 == len(words))
+            ):
+                return " ".join(words[: i + 1])
+    n = len(norm)
+    for period in range(2, n // 2 + 1):
+        if n - period >= 3 and all(norm[i] == norm[i - period] for i in range(period, n)):
+            return " ".join(words[:period])
+    return text
 
 
 class PiperTTS(TextToSpeech):

@@ -3,6 +3,9 @@ companion's turn → sentence-by-sentence synthesis → audio out, with barge-in
 
 Everything here is a small async step over typed frames; blocking inference (Whisper,
 Piper, Silero) runs in worker threads so listening never stops while the companion talks.
+Recognition runs while the user speaks, the silence that ends a turn follows the words (a
+finished sentence ends it sooner than "and…"), and the voice starts on the reply's first
+clause.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from os1.voice.audio import STT_RATE, Audio, NoSpeech
 from os1.voice.engines import SpeechToText, TextToSpeech, VoiceActivity
 
 FRAME = 512  # samples per VAD frame at 16 kHz: 32 ms
+FIRST_CLAUSE_WORDS = 4  # "That sounds lovely," is too short to sound natural alone
 
 
 # -- frames ---------------------------------------------------------------------------------
@@ -39,9 +43,18 @@ class EndOfTurn:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """What has been recognised so far while the user is still speaking; `stable` is the
+    prefix two successive decodes agreed on, which later decodes are not expected to change."""
+
+    text: str
+    stable: str
+
+
+@dataclass(frozen=True)
 class Heard:
     text: str
-    stt_seconds: float
+    stt_seconds: float  # recognition left to do after the end of turn (0: done during the pause)
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,7 @@ class Interrupted:
     spoken_text: str
 
 
-VoiceFrame = SpeechStarted | EndOfTurn | Heard | ReplyAudio | Interrupted
+VoiceFrame = SpeechStarted | Partial | EndOfTurn | Heard | ReplyAudio | Interrupted
 
 
 # -- voice activity -------------------------------------------------------------------------
@@ -65,15 +78,19 @@ VoiceFrame = SpeechStarted | EndOfTurn | Heard | ReplyAudio | Interrupted
 
 @dataclass
 class Endpointer:
-    """Turns per-frame speech probabilities into speech start and end of turn."""
+    """Turns per-frame speech probabilities into speech start and end of turn.
+
+    The silence that ends a turn is `end_silence_frames`; the session shortens or lengthens it
+    (`hold_frames`) once it knows whether the words so far form a finished sentence."""
 
     vad: VoiceActivity
     threshold: float = 0.5
     start_frames: int = 2  # 64 ms of speech starts a turn (and barges in)
-    end_silence_frames: int = 12  # ~380 ms of silence ends it
+    end_silence_frames: int = 12  # ~380 ms of silence ends it, until the words say otherwise
+    hold_frames: int | None = None
     speaking: bool = False
+    quiet: int = 0  # silent frames since the last speech
     _run: int = 0
-    _quiet: int = 0
     _buffer: list[np.ndarray] = field(default_factory=list)
     _preroll: list[np.ndarray] = field(default_factory=list)
 
@@ -87,24 +104,128 @@ class Endpointer:
             self._preroll = [*self._preroll[-9:], frame]  # keep the onset of the word
             self._run = self._run + 1 if speech else 0
             if self._run >= self.start_frames:
-                self.speaking, self._quiet = True, 0
+                self.speaking, self.quiet, self.hold_frames = True, 0, None
                 self._buffer = list(self._preroll)
                 return "start"
             return None
         self._buffer.append(frame)
-        self._quiet = 0 if speech else self._quiet + 1
-        if self._quiet >= self.end_silence_frames:
+        if speech:
+            self.quiet, self.hold_frames = 0, None  # new words: the old verdict is stale
+        else:
+            self.quiet += 1
+        return self.check()
+
+    def check(self) -> str | None:
+        """End the turn if the silence so far is long enough (also called when a verdict on
+        the words arrives between frames)."""
+        needed = self.end_silence_frames if self.hold_frames is None else self.hold_frames
+        if self.speaking and self.quiet >= needed:
             self.speaking, self._run = False, 0
             self._preroll = []
             return "end"
         return None
 
+    @property
+    def heard_samples(self) -> int:
+        return sum(len(f) for f in self._buffer)
+
+    def so_far(self) -> Audio:
+        """The turn's audio up to now, without ending it."""
+        samples = np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.float32)
+        return Audio(samples, STT_RATE)
+
     def take(self) -> Audio:
-        audio = Audio(
-            np.concatenate(self._buffer) if self._buffer else np.zeros(0, np.float32), STT_RATE
-        )
+        audio = self.so_far()
         self._buffer = []
         return audio
+
+
+# -- end of turn from the words ----------------------------------------------------------------
+
+# Hesitations: spaCy tags them INTJ like "please" or "yes", which do end sentences.
+_HESITATIONS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "mm", "ah", "eh"})
+_OPEN_POS = frozenset({"CCONJ", "SCONJ", "ADP", "DET", "PART"})  # and / because / to / the
+_OPEN_TAGS = frozenset({"PRP$", "WDT", "WP", "WP$", "WRB"})  # my / which / who / where
+
+
+def turn_complete(text: str) -> bool | None:
+    """Whether words heard so far form a finished turn: True for a whole sentence or question,
+    False when they clearly go on ("and…", "um", "to the", "When I got home,"), None when the
+    words don't say."""
+    text = text.strip()
+    if not re.search(r"\w", text):
+        return None
+    if text.endswith(("...", "…", ",", "-", "–", "—", ";", ":")):
+        return False
+    from os1.language import analyze
+
+    words = [t for t in analyze(text).tokens if t.pos != "PUNCT" and re.search(r"\w", t.text)]
+    if not words:
+        return None
+    last, first = words[-1], words[0]
+    if last.lower in _HESITATIONS or last.pos in _OPEN_POS or last.tag in _OPEN_TAGS:
+        return False
+    if text[-1] == "?":
+        return True
+    # "When I got home" / "If you can": a subordinate clause alone waits for its main clause.
+    if first.dep in ("mark", "advmod") and first.tag in ("IN", "WRB") and len(words) > 1:
+        root = next((t for t in words if t.dep == "ROOT"), None)
+        if root is not None and first.head == root.i and first.pos in ("SCONJ", "ADV"):
+            return False
+    if text[-1] in ".!":
+        return True
+    if not any(t.pos in ("VERB", "AUX") for t in words):
+        return False  # "I", "My friend Amy": no verb yet, and Whisper heard no full stop
+    # Whisper often leaves the full stop off a short window's last sentence: a main clause
+    # with its subject that ends on a content word ("It was raining all afternoon") is done.
+    root = next((t for t in words if t.dep == "ROOT"), None)
+    if (
+        root is not None
+        and any(t.dep in ("nsubj", "nsubjpass", "expl") and t.head == root.i for t in words)
+        and last.pos in ("NOUN", "PROPN", "ADV", "ADJ", "NUM", "PRON")
+        and last.i != root.i
+    ):
+        return True
+    return None
+
+
+@dataclass(frozen=True)
+class TurnTiming:
+    """How long a silence ends the turn: `base_ms` when the words don't tell, shorter after a
+    finished sentence, longer when they clearly go on."""
+
+    base_ms: int = 600
+    complete_factor: float = 0.35
+    open_factor: float = 1.8
+
+    def frames(self, complete: bool | None) -> int:
+        factor = 1.0 if complete is None else self.complete_factor if complete else self.open_factor
+        return max(2, round(self.base_ms * factor / 1000 * STT_RATE / FRAME))
+
+
+class StablePrefix:
+    """Local agreement over successive decodes of a growing buffer: words on which the last
+    two hypotheses agree are committed and never withdrawn."""
+
+    def __init__(self) -> None:
+        self._previous: list[str] = []
+        self.stable: list[str] = []
+
+    def feed(self, hypothesis: str) -> str:
+        words = hypothesis.split()
+        agreed = 0
+        for a, b in zip(self._previous, words, strict=False):
+            if _norm(a) != _norm(b):
+                break
+            agreed += 1
+        if agreed > len(self.stable):
+            self.stable = words[:agreed]
+        self._previous = words
+        return " ".join(self.stable)
+
+
+def _norm(word: str) -> str:
+    return re.sub(r"\W", "", word.lower())
 
 
 def frames_of(audio: Audio) -> list[np.ndarray]:
@@ -128,17 +249,32 @@ def speech_span(audio: Audio, vad: VoiceActivity) -> Audio:
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+")
 
 
-class SentenceSplitter:
-    """Collects text deltas and releases whole sentences as soon as they end."""
+_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+")
 
-    def __init__(self) -> None:
+
+class SentenceSplitter:
+    """Collects text deltas and releases whole sentences as soon as they end; with
+    `first_clause_words`, the reply's first clause goes early once it has that many words, so
+    the voice starts before the model finishes its first sentence."""
+
+    def __init__(self, first_clause_words: int = 0) -> None:
         self._pending = ""
+        self._first_clause_words = first_clause_words
+        self._released = False
 
     def feed(self, text: str) -> list[str]:
         self._pending += text
         parts = _SENTENCE_END.split(self._pending)
         self._pending = parts.pop()
-        return [p.strip() for p in parts if p.strip()]
+        out = [p.strip() for p in parts if p.strip()]
+        if not out and not self._released and self._first_clause_words:
+            for match in _CLAUSE_END.finditer(self._pending):
+                clause = self._pending[: match.start()].strip()
+                if len(clause.split()) >= self._first_clause_words:
+                    out, self._pending = [clause], self._pending[match.end() :]
+                    break
+        self._released = self._released or bool(out)
+        return out
 
     def flush(self) -> list[str]:
         rest, self._pending = self._pending.strip(), ""
@@ -198,7 +334,7 @@ async def reply_audio(
     failure: list[TurnError] = []
 
     async def write() -> None:
-        splitter = SentenceSplitter()
+        splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
         try:
             async for event in companion.turn(
                 text, conversation_id, interrupted_text=log.spoken_text
@@ -303,7 +439,15 @@ async def spoken_turn(
 
 class VoiceSession:
     """Listens continuously; answers at the end of each turn; stops talking — playback and
-    generation — as soon as the user starts speaking over it."""
+    generation — as soon as the user starts speaking over it.
+
+    Recognition runs while the user speaks: the growing turn is re-decoded every
+    `partial_seconds` (shown as `Partial`, with the prefix two decodes agreed on), and again as
+    soon as a pause begins. That pause decode both decides how long the silence must last
+    (a finished sentence ends the turn sooner, "and…" later) and is the transcript when the
+    turn ends there, so at the end of speech nothing is left to recognise."""
+
+    PAUSE_FRAMES = 2  # 64 ms of silence: worth decoding what was said so far
 
     def __init__(
         self,
@@ -315,18 +459,29 @@ class VoiceSession:
         conversation_id: int | None = None,
         style: str = "warm",
         speed: float = 1.0,
+        timing: TurnTiming | None = None,
+        partial_seconds: float = 0.6,
         on_frame: Callable[[VoiceFrame], None] | None = None,
+        on_event: Callable[[object], None] | None = None,
     ) -> None:
         self.companion = companion
         self.stt = stt
         self.tts = tts
-        self.endpointer = Endpointer(vad)
+        self.timing = timing or TurnTiming()
+        self.endpointer = Endpointer(vad, end_silence_frames=self.timing.frames(None))
         self.conversation_id = conversation_id
         self.style = style
         self.speed = speed
+        self.partial_samples = int(partial_seconds * STT_RATE)
         self.on_frame = on_frame or (lambda frame: None)
+        self.on_event = on_event
         self._reply: asyncio.Task[None] | None = None
         self._log = SpokenLog()
+        self._stable = StablePrefix()
+        self._partial: asyncio.Task[str] | None = None
+        self._partial_at = 0  # samples of the turn covered by the last partial decode
+        self._pause: asyncio.Task[tuple[str, bool | None]] | None = None
+        self._judged = False  # the pause decode's verdict was applied
 
     @property
     def talking(self) -> bool:
@@ -338,19 +493,61 @@ class VoiceSession:
         play: Callable[[np.ndarray, int], Awaitable[None]],
     ) -> None:
         """Consume 16 kHz mono float32 frames of 512 samples until the microphone ends."""
+        await asyncio.to_thread(turn_complete, "Hello.")  # load the parser before anyone talks
         async for frame in mic:
             change = self.endpointer.push(frame)
             if change == "start":
+                self._new_turn()
                 self.on_frame(SpeechStarted(time.monotonic()))
                 if self.talking:
                     await self.interrupt()
-            elif change == "end":
+            elif change is None and self.endpointer.speaking:
+                change = self._listen()
+            if change == "end":
                 audio = self.endpointer.take()
                 self.on_frame(EndOfTurn(time.monotonic(), audio))
                 await self._answer(audio, play)
         if self._reply is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reply
+
+    def _new_turn(self) -> None:
+        self._stable = StablePrefix()
+        self._partial, self._partial_at, self._pause, self._judged = None, 0, None, False
+
+    def _listen(self) -> str | None:
+        """Recognition during the turn; returns "end" when a verdict on the words ends it."""
+        ep = self.endpointer
+        if ep.quiet == 0:
+            self._pause, self._judged = None, False  # the user went on: that decode is stale
+            if self._partial is not None and self._partial.done():
+                if not self._partial.cancelled() and self._partial.exception() is None:
+                    text = self._partial.result()
+                    self.on_frame(Partial(text, self._stable.feed(text)))
+                self._partial = None
+            busy = self._partial is not None
+            if not busy and ep.heard_samples - self._partial_at >= self.partial_samples:
+                self._partial_at = ep.heard_samples
+                self._partial = asyncio.create_task(self._recognise(ep.so_far()))
+            return None
+        if ep.quiet == self.PAUSE_FRAMES and self._pause is None:
+            self._pause = asyncio.create_task(asyncio.to_thread(self._judge, ep.so_far()))
+            # Until the words are known, wait as if they went on: the answer needs them
+            # anyway, and ending the turn sooner would only cut in on a slow machine.
+            ep.hold_frames = self.timing.frames(False)
+        if self._pause is not None and self._pause.done() and not self._judged:
+            self._judged = True
+            if self._pause.exception() is None:
+                ep.hold_frames = self.timing.frames(self._pause.result()[1])
+                return ep.check()
+        return None
+
+    async def _recognise(self, audio: Audio) -> str:
+        return (await asyncio.to_thread(self.stt.transcribe, audio)).text
+
+    def _judge(self, audio: Audio) -> tuple[str, bool | None]:
+        text = self.stt.transcribe(audio).text
+        return text, turn_complete(text)
 
     async def interrupt(self) -> None:
         assert self._reply is not None
@@ -363,7 +560,12 @@ class VoiceSession:
         self, audio: Audio, play: Callable[[np.ndarray, int], Awaitable[None]]
     ) -> None:
         started = time.perf_counter()
-        transcript = (await asyncio.to_thread(self.stt.transcribe, audio)).text
+        pause, self._pause, self._partial = self._pause, None, None
+        if pause is not None:
+            # Nothing was said since the pause began: its decode is the whole turn.
+            transcript = (await pause)[0]
+        else:
+            transcript = (await asyncio.to_thread(self.stt.transcribe, audio)).text
         if not re.search(r"\w", transcript):
             return  # a cough or a door: nothing to answer, nothing stored
         self.on_frame(Heard(transcript, time.perf_counter() - started))
@@ -375,7 +577,7 @@ class VoiceSession:
     ) -> None:
         pieces = reply_audio(
             self.companion, text, self.tts, conversation_id=self.conversation_id,
-            style=self.style, speed=self.speed, log=log,
+            style=self.style, speed=self.speed, log=log, on_event=self.on_event,
         )  # fmt: skip
         # aclosing: an interruption closes the generator at once, which stops the model.
         async with contextlib.aclosing(pieces):

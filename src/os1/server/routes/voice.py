@@ -3,31 +3,48 @@ text to speech. Speech engines come from the settings, like everywhere else."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
+import json
 import re
+import struct
 import tempfile
 import uuid
 import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile, WebSocket, WebSocketDisconnect
 from fastapi import Path as FPath
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from os1.errors import NotFound
+from os1.errors import NotFound, OS1Error
 from os1.events import TurnDone
 from os1.mind.persona import Identity
-from os1.server.auth import CallerDep
-from os1.server.errors import BadRequest, TooLarge
+from os1.server.auth import CallerDep, identify
+from os1.server.errors import BadRequest, Forbidden, TooLarge
 from os1.server.hub import Hub, UserRuntime
 from os1.server.routes.api import preferences_of, raise_for
+from os1.server.security import foreign_site
 from os1.server.state import MAX_ID, server_of
 from os1.voice import engines
 from os1.voice.audio import Audio, NoSpeech, read_audio
-from os1.voice.pipeline import speech_span
+from os1.voice.pipeline import (
+    FRAME,
+    EndOfTurn,
+    Heard,
+    Interrupted,
+    Partial,
+    SpeechStarted,
+    TurnTiming,
+    VoiceFrame,
+    VoiceSession,
+    speech_span,
+)
 
 router = APIRouter(tags=["voice"])
 
@@ -101,12 +118,12 @@ async def voice_turn(
             hint="Send a shorter recording; nothing was stored.",
         )
     suffix = Path(audio.filename or "").suffix[:10] or ".audio"
-    transcript = await hub.threads.call(lambda: _transcribe(hub, upload, suffix))
+    transcript = await asyncio.to_thread(_transcribe, hub, upload, suffix)
     events = [e async for e in hub.turn(caller.user_id, transcript, conversation_id, new=new)]
     raise_for(events)
     done = next(e for e in events if isinstance(e, TurnDone))
     style, speed = await hub.run(caller.user_id, _voice)
-    wav = await hub.threads.call(lambda: _synthesize(hub, done.text, style, speed))
+    wav = await asyncio.to_thread(_synthesize, hub, done.text, style, speed)
     key = uuid.uuid4().hex
     server.audio.put(key, caller.user_id, wav)
     return {
@@ -144,5 +161,157 @@ async def speak(body: SpeakBody, caller: CallerDep, request: Request) -> Respons
     if not body.text.strip():
         raise BadRequest("there is nothing to say", hint="Give some text.")
     style, speed = await hub.run(caller.user_id, _voice)
-    wav = await hub.threads.call(lambda: _synthesize(hub, body.text, style, speed))
+    wav = await asyncio.to_thread(_synthesize, hub, body.text, style, speed)
     return Response(wav, media_type="audio/wav")
+
+
+# -- hands-free conversation ----------------------------------------------------------------
+
+PLAYBACK_LEAD = 0.25  # seconds of reply audio the browser may hold ahead of the playhead
+
+
+def _frames_of_pcm(pending: np.ndarray, data: bytes) -> tuple[list[np.ndarray], np.ndarray]:
+    """Little-endian int16 PCM from the browser, cut into the VAD's 32 ms frames."""
+    samples = np.concatenate([pending, np.frombuffer(data[: len(data) // 2 * 2], "<i2")])
+    whole = len(samples) // FRAME * FRAME
+    frames = [samples[i : i + FRAME].astype(np.float32) / 32768.0 for i in range(0, whole, FRAME)]
+    return frames, samples[whole:]
+
+
+def _error_message(exc: OS1Error) -> str:
+    return json.dumps({"type": "error", "code": exc.code, "message": exc.message,
+                       "hint": exc.hint})  # fmt: skip
+
+
+@router.websocket("/api/voice/live")
+async def voice_live(ws: WebSocket) -> None:
+    """Hands-free conversation, as on a phone call.
+
+    In: the microphone as binary frames of 16 kHz mono little-endian int16 PCM (any length);
+    optional `?conversation_id=` or `?new=1`. Out: JSON events — `listening`, `speech_started`,
+    `partial` {text, stable}, `end_of_turn`, `heard` {text}, `reply` {text, message_id} once the
+    reply is written, `interrupted` {spoken}, `error` —
+    and the reply's voice as binary frames: a little-endian uint32 sample rate, then int16 PCM,
+    sent sentence by sentence while the model is still writing and paced a quarter of a second
+    ahead of playback. When the user speaks over the reply, generation stops, `interrupted` tells
+    the page to drop what it still holds, and only what was heard is stored."""
+    try:
+        caller = identify(ws, query_token=True)
+        # The same rule as /api/ws: a browser sends the login cookie with any page's socket.
+        if caller.via != "token" and foreign_site(ws):
+            raise Forbidden(
+                "connections from another web site are refused",
+                hint="Use the OS1 web app itself, or an API token (`?token=`).",
+            )
+        raw_conv = ws.query_params.get("conversation_id")
+        conversation_id = int(raw_conv) if raw_conv else None
+        if conversation_id is not None and not 1 <= conversation_id <= MAX_ID:
+            raise BadRequest("conversation_id is out of range")
+    except ValueError:
+        await ws.accept()
+        await ws.send_text(_error_message(BadRequest("conversation_id must be a number")))
+        await ws.close(code=4400)
+        return
+    except OS1Error as exc:
+        await ws.accept()
+        await ws.send_text(_error_message(exc))
+        await ws.close(code=4401 if exc.code == "auth_required" else 4403)
+        return
+    await ws.accept()
+    hub = server_of(ws).hub
+    new = ws.query_params.get("new") in ("1", "true")
+    async with hub.use(caller.user_id) as rt:
+        try:
+            conv = await asyncio.to_thread(rt.companion.conversation_for, conversation_id, new)
+        except OS1Error as exc:
+            await ws.send_text(_error_message(exc))
+            await ws.close(code=4404)
+            return
+        style, speed = await asyncio.to_thread(_voice, rt)
+        await _converse(ws, rt, hub, conv, style, speed)
+    hub.consolidate_soon(caller.user_id)
+
+
+async def _converse(
+    ws: WebSocket, rt: UserRuntime, hub: Hub, conv: int, style: str, speed: float
+) -> None:
+    loop = asyncio.get_running_loop()
+    outbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+    playhead = [0.0]  # loop time at which the browser will have played all it was sent
+
+    def on_frame(frame: VoiceFrame) -> None:
+        event: dict[str, Any] | None = None
+        if isinstance(frame, SpeechStarted):
+            event = {"type": "speech_started"}
+        elif isinstance(frame, Partial):
+            event = {"type": "partial", "text": frame.text, "stable": frame.stable}
+        elif isinstance(frame, EndOfTurn):
+            event = {"type": "end_of_turn"}
+        elif isinstance(frame, Heard):
+            event = {"type": "heard", "text": frame.text, "conversation_id": conv}
+        elif isinstance(frame, Interrupted):
+            playhead[0] = 0.0
+            event = {"type": "interrupted", "spoken": frame.spoken_text}
+        if event is not None:
+            outbox.put_nowait(json.dumps(event))
+
+    def on_event(event: object) -> None:
+        if isinstance(event, TurnDone):  # the whole reply is written (it may still be spoken)
+            outbox.put_nowait(json.dumps({"type": "reply", "text": event.text,
+                                          "message_id": event.message_id,
+                                          "conversation_id": conv}))  # fmt: skip
+
+    async def play(pcm: np.ndarray, rate: int) -> None:
+        outbox.put_nowait(struct.pack("<I", rate) + np.asarray(pcm, "<i2").tobytes())
+        playhead[0] = max(playhead[0], loop.time()) + len(pcm) / rate
+        # Wait as the listener would: the spoken log counts what was sent as heard, so the
+        # page never holds more than a moment of voice that a barge-in would throw away.
+        ahead = playhead[0] - loop.time() - PLAYBACK_LEAD
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+
+    session = VoiceSession(
+        rt.companion, engines.stt(hub.settings.stt), engines.tts(hub.settings.tts),
+        engines.vad(hub.settings.vad), conversation_id=conv, style=style, speed=speed,
+        timing=TurnTiming(base_ms=rt.settings.voice_end_of_turn_ms), on_frame=on_frame,
+        on_event=on_event,
+    )  # fmt: skip
+
+    async def mic() -> AsyncIterator[np.ndarray]:
+        pending = np.zeros(0, np.int16)
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None:
+                if message.get("text") and '"stop"' in message["text"]:
+                    break
+                continue
+            frames, pending = _frames_of_pcm(pending, data)
+            for frame in frames:
+                yield frame
+        if session.talking:
+            await session.interrupt()  # the caller hung up: keep only what was heard
+
+    async def send() -> None:
+        while (item := await outbox.get()) is not None:
+            if isinstance(item, bytes):
+                await ws.send_bytes(item)
+            else:
+                await ws.send_text(item)
+
+    sender = asyncio.create_task(send())
+    outbox.put_nowait(json.dumps({"type": "listening", "conversation_id": conv}))
+    try:
+        await session.run(mic(), play)
+    except OS1Error as exc:
+        outbox.put_nowait(_error_message(exc))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        outbox.put_nowait(None)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await sender
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await ws.close()

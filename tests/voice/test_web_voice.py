@@ -1,0 +1,109 @@
+"""Hands-free voice over the WebSocket `/api/voice/live`: microphone PCM in, events and the
+reply's voice out, barge-in, through the real server app (scripted model, fake engines)."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from starlette.testclient import WebSocketTestSession
+
+from os1.models.scripted import ScriptedModel
+from tests.server.conftest import local_client, make_app
+
+LONG_REPLY = (
+    "That sounds like a heavy day. I am glad you told me about it. "
+    "Do you want to talk about what happened at work? "
+    "Or we could talk about something else entirely. "
+    "Either way, I am here with you for as long as you like."
+)
+
+
+def pcm(kind: str, seconds: float) -> bytes:
+    n = int(seconds * 16_000)
+    if kind == "silence":
+        return np.zeros(n, "<i2").tobytes()
+    t = np.arange(n) / 16_000
+    wave = 0.3 * np.sin(2 * np.pi * 180 * t) + np.random.default_rng(1).normal(0, 0.05, n)
+    return (wave * 32767).astype("<i2").tobytes()
+
+
+def send(ws: WebSocketTestSession, kind: str, seconds: float) -> None:
+    data = pcm(kind, seconds)
+    for start in range(0, len(data), 3200):  # 100 ms packets, as a browser sends them
+        ws.send_bytes(data[start : start + 3200])
+
+
+def until(ws: WebSocketTestSession, kind: str, seen: list[Any]) -> Any:
+    """Read events and audio until an event of `kind` ("audio" for the voice)."""
+    while True:
+        message = ws.receive()
+        if message.get("bytes") is not None:
+            seen.append(message["bytes"])
+            if kind == "audio":
+                return message["bytes"]
+        elif message.get("text") is not None:
+            event = json.loads(message["text"])
+            seen.append(event)
+            if event["type"] == kind:
+                return event
+            assert event["type"] != "error", event
+        else:
+            raise AssertionError(f"socket closed before {kind!r}: {seen}")
+
+
+def test_a_spoken_turn_is_heard_and_answered_in_voice_over_the_socket(home: Path) -> None:
+    client = local_client(make_app(home, model=ScriptedModel(replies=["Hello to you too."])))
+    seen: list[Any] = []
+    with client, client.websocket_connect("ws://127.0.0.1/api/voice/live") as ws:
+        conv = until(ws, "listening", seen)["conversation_id"]
+        send(ws, "silence", 0.3)
+        send(ws, "speech", 1.0)
+        send(ws, "silence", 1.6)
+        until(ws, "speech_started", seen)
+        assert until(ws, "heard", seen)["text"] == "hello there"
+        audio = until(ws, "audio", seen)
+        (rate,) = struct.unpack("<I", audio[:4])
+        assert rate == 16_000 and len(audio) > 4 + 100
+        ws.send_text(json.dumps({"type": "stop"}))
+        messages = client.get(f"/api/conversations/{conv}/messages").json()
+    assert [(m["role"], m["content"]) for m in messages] == [
+        ("user", "hello there"),
+        ("assistant", "Hello to you too."),
+    ]
+
+
+def test_talking_over_the_reply_stops_it_and_keeps_only_what_was_sent(home: Path) -> None:
+    model = ScriptedModel(replies=[LONG_REPLY, "Go on."], delay=0.05)
+    client = local_client(make_app(home, model=model))
+    seen: list[Any] = []
+    with client, client.websocket_connect("ws://127.0.0.1/api/voice/live?new=1") as ws:
+        conv = until(ws, "listening", seen)["conversation_id"]
+        send(ws, "silence", 0.3)
+        send(ws, "speech", 1.0)
+        send(ws, "silence", 1.6)
+        until(ws, "audio", seen)
+        until(ws, "audio", seen)
+        send(ws, "speech", 0.5)  # the user talks over it
+        interrupted = until(ws, "interrupted", seen)
+        ws.send_text(json.dumps({"type": "stop"}))
+        messages = client.get(f"/api/conversations/{conv}/messages").json()
+    reply = messages[1]
+    assert reply["status"] == "interrupted"
+    assert reply["content"] == interrupted["spoken"]
+    assert reply["content"] and len(reply["content"]) < len(LONG_REPLY)
+
+
+def test_a_socket_from_another_site_is_refused(home: Path) -> None:
+    client = local_client(make_app(home))
+    with (
+        client,
+        client.websocket_connect(
+            "ws://127.0.0.1/api/voice/live", headers={"Origin": "https://evil.example"}
+        ) as ws,
+    ):
+        event = json.loads(ws.receive_text())
+    assert event["type"] == "error" and event["code"] == "forbidden"
