@@ -48,7 +48,8 @@ def test_import_then_search_prints_hits_with_sources(home: Path, tmp_path: Path)
     imported_home(home, tmp_path)
     result = os1(home, "memory", "search", "musical instrument", "--k", "2", "--json")
     hits = json.loads(result.stdout)
-    assert hits[0]["sources"] == ["a2"] and "cello" in hits[0]["text"]
+    # The turn itself or the fact read from it: either way it cites the imported message.
+    assert "a2" in hits[0]["sources"] and "cello" in hits[0]["text"]
     assert {"text", "score", "sources"} <= set(hits[0])
 
 

@@ -71,6 +71,7 @@ class Claim:
     source: str = ""  # the sentence it was read from
     supersedes: bool = False  # a change of state or a correction: replaces the slot's value
     correction: bool = False
+    verb: str | None = None  # the user's own verb ("love", "adore"), told back as said
 
     @property
     def ends_slot(self) -> bool:
@@ -547,7 +548,8 @@ def _negated_preference(analysis: Analysis, predicate: Token, person: Person) ->
         return []  # "I never liked football": about the past
     found = _verb_claims(analysis, predicate, person)
     flip = _vocabulary()["negated_becomes"]
-    return [replace(c, relation=flip[c.relation]) for c in found if c.relation in flip]
+    # The verb goes with the flip: "I don't like coffee" is told as "dislikes", never "likes".
+    return [replace(c, relation=flip[c.relation], verb=None) for c in found if c.relation in flip]
 
 
 def _verb_claims(analysis: Analysis, predicate: Token, person: Person) -> list[Claim]:
@@ -607,7 +609,7 @@ def _verb_claims(analysis: Analysis, predicate: Token, person: Person) -> list[C
                 else _value(analysis, obj)
             )
         if value:
-            out.append(Claim(person, relation, value))
+            out.append(Claim(person, relation, value, verb=predicate.lemma))
             if relation in ("lives_in", "from", "works_at", "works_as"):
                 break
     if not out:
@@ -925,7 +927,12 @@ def sentence_of(claim: Claim, speaker: str) -> str:
     else:
         key = claim.relation if claim.relation in templates else "_default"
     verb, _, rest = value.partition(" ")
+    # "I love green tea" is told back with "loves", not flattened to "likes".
+    feels = {"likes": "likes", "dislikes": "dislikes"}.get(claim.relation, "")
+    if feels and claim.verb:
+        feels = _third_person(claim.verb)
     text = templates[key].format(
+        feels=feels,
         s=subject,
         v=value,
         v3=f"{_third_person(verb)} {rest}".strip(),
