@@ -18,7 +18,13 @@ import re
 from typing import TYPE_CHECKING
 
 from os1.language import analyze
-from os1.memory.forget_request import FORGET_VERBS, KEEP_VERBS, ForgetRequest, read_forget_request
+from os1.memory.forget_request import (
+    FORGET_VERBS,
+    KEEP_VERBS,
+    MEMORY_PLACES,
+    ForgetRequest,
+    read_forget_request,
+)
 from os1.memory.forgetting import (
     forget_everywhere,
     forget_turns,
@@ -32,11 +38,10 @@ if TYPE_CHECKING:
     from os1.memory import LongTermMemory
     from os1.memory.store import Memory
 
-# Only messages with a word of the request family are parsed (the parse costs ~4 ms).
-_GATE = re.compile(
-    r"\b(?:" + "|".join(sorted(FORGET_VERBS | KEEP_VERBS | {"mind", "rid", "forgot"})) + r")",
-    re.IGNORECASE,
-)
+# Only messages with a word of the request family are parsed (the parse costs ~4 ms): the verbs,
+# "take back", "pretend I never said", the places of "take X out of your memory".
+_WORDS = FORGET_VERBS | KEEP_VERBS | MEMORY_PLACES | {"mind", "rid", "forgot", "back", "pretend"}
+_GATE = re.compile(r"\b(?:" + "|".join(sorted(_WORDS)) + r")", re.IGNORECASE)
 SHOWN = 5
 _SMALL_WORDS = frozenset({"my", "our", "your", "the", "a", "an", "of", "and", "to", "in", "on"})
 

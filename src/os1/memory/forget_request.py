@@ -10,68 +10,70 @@ dinner"), and deleting things that belong to a skill ("delete the reminder about
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from importlib import resources
 
 from os1.language import Analysis, Token
 from os1.language.analysis import text_of
 
+# The words are package data (os1/data/forget_words.json), not code: the reader is the
+# structure below; the lists say which verbs and nouns play which part in it.
+_WORDS = json.loads((resources.files("os1") / "data" / "forget_words.json").read_text("utf-8"))
+
+
+def _words(key: str) -> frozenset[str]:
+    return frozenset(_WORDS[key])
+
+
 # Verbs that ask to forget on their own ("forget X", "delete X").
-FORGET_VERBS = frozenset(
-    {
-        "forget",
-        "delete",
-        "erase",
-        "remove",
-        "wipe",
-        "scrub",
-        "purge",
-        "clear",
-        "scratch",
-        "drop",
-        "scrap",
-        "discard",
-        "ditch",
-        "unlearn",
-        "expunge",
-    }
-)
+FORGET_VERBS = _words("forget_verbs")
+# Verbs that can only mean forgetting: any object is what to forget ("forget the trip"). The
+# others in FORGET_VERBS remove things in the world too ("wipe the floor", "drop me a line"), so
+# they need an object that is clearly something said or known (see `_worldly`).
+MENTAL_VERBS = _words("mental_verbs")
 # Verbs that ask to forget when negated or stopped ("don't keep that", "stop remembering X").
-KEEP_VERBS = frozenset({"keep", "remember", "store", "save", "retain", "record", "hold", "hang"})
+KEEP_VERBS = _words("keep_verbs")
 # "I want you to forget", "I'd rather you forgot".
-WANT_VERBS = frozenset({"want", "like", "need", "prefer", "rather", "ask", "wish", "sure"})
-STOP_VERBS = frozenset({"stop", "quit", "cease"})
-MODALS = frozenset({"can", "could", "would", "will", "might"})
+WANT_VERBS = _words("want_verbs")
+# "I'd appreciate it if you forgot X", "it'd be great if you could delete X".
+WISH_HEADS = WANT_VERBS | _words("wish_heads")
+# Verbs that put the request through someone: "make yourself forget X", "help me forget X".
+CAUSE_VERBS = _words("cause_verbs")
+# Verbs that carry a request in their complement: "would you mind deleting X", "try to forget".
+FRAME_VERBS = _words("frame_verbs")
+STOP_VERBS = _words("stop_verbs")
+MODALS = _words("modals")
+# Said as a statement, only these ask: "you can / should forget X"; "you'll forget about this"
+# and "you might forget" predict, "you must forget a lot" guesses.
+STATED_MODALS = _words("stated_modals")
+# Where a request without a verb of forgetting still removes something from memory:
+# "take Mona out of your memory", "get him out of your head".
+OUT_OF = _words("out_of")
 # Objects that belong to a skill, not to memory: "delete the reminder about the dentist".
-SKILL_THINGS = frozenset(
-    {
-        "reminder", "alarm", "timer", "event", "appointment", "meeting", "note", "email", "mail",
-        "draft", "letter", "file", "photo", "picture", "calendar", "account", "app", "table",
-        "whiteboard", "carpet", "stain", "back", "list", "task", "song", "playlist",
-    }
-)  # fmt: skip
+SKILL_THINGS = _words("skill_things")
 # Objects that only hold what to forget: "everything about X", "the part about X".
-CONTAINERS = frozenset(
-    {
-        "everything", "all", "anything", "something", "stuff", "thing", "things", "memory",
-        "memories", "part", "bit", "info", "information", "detail", "details", "what", "that",
-        "this", "record", "records", "mention", "mentions", "any", "some",
-    }
-)  # fmt: skip
-ABOUT = frozenset(
-    {"about", "of", "on", "regard", "concern", "re", "relate", "around", "mention", "involve"}
-)
-THAT = frozenset({"that", "this"})
-UNCLEAR = frozenset({"him", "her", "them", "it", "he", "she", "they", "where", "who"})
-SAID = frozenset({"say", "tell", "write", "mention", "type", "share"})
-KNOW = frozenset({"know", "remember", "learn", "have", "keep", "store"})
-RECENT = frozenset({"just", "last", "previous", "earlier", "early", "before"})
-ME = frozenset({"me", "myself", "us"})
-POLITE = frozenset({"please", "pls", "plz", "thanks", "thank", "ok", "okay", "now", "too"})
+CONTAINERS = _words("containers")
+ABOUT = _words("about")
+THAT = _words("that")
+# "that stuff", "those things": which of it? ask.
+VAGUE = _words("vague")
+# What the user says or OS1 knows; "delete the conversation about X" names memory, not a thing.
+MEMORY_NOUNS = _words("memory_nouns")
+# Of the verbs that also act on the world, these act on data: "delete my phone number" asks
+# OS1 to forget it, "wipe my phone" or "drop my bag" does not.
+DATA_VERBS = _words("data_verbs")
+# The small model leaves some past forms as their own lemma ("forgot"); read them as the verb.
+LEMMA_FIXES: dict[str, str] = _WORDS["lemma_fixes"]
+UNCLEAR = _words("unclear")
+SAID = _words("said")
+KNOW = _words("know")
+RECENT = _words("recent")
+ME = _words("me")
+POLITE = _words("polite")
 # Where memories are ("remove X from your memory"); "from the shopping list" is elsewhere.
-MEMORY_PLACES = frozenset(
-    {"memory", "memories", "mind", "head", "brain", "record", "records", "database", "system"}
-)
-STRIP_FRONT = frozenset({"the", "a", "an", "all", "any", "every"})
+MEMORY_PLACES = _words("memory_places")
+STRIP_FRONT = _words("strip_front")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,10 @@ def read_forget_request(analysis: Analysis) -> ForgetRequest | None:
     return None
 
 
+def _lemma(t: Token) -> str:
+    return LEMMA_FIXES.get(t.lemma, t.lemma)
+
+
 def _children(a: Analysis, t: Token, *deps: str) -> list[Token]:
     return [c for c in a.children(t) if not deps or c.dep in deps]
 
@@ -102,30 +108,43 @@ def _negated(a: Analysis, t: Token) -> bool:
 def _addressed_to_os1(a: Analysis, verb: Token) -> bool:
     """An imperative, or a request to "you": "can you…", "I want you to…", "you can…"."""
     subjects = _children(a, verb, "nsubj", "nsubjpass")
-    past = verb.tag in ("VBD", "VBZ", "VBG", "VBN") and verb.lower != verb.lemma
+    past = verb.tag in ("VBD", "VBZ", "VBG", "VBN") and verb.lower != _lemma(verb)
     if past and verb.dep in ("ROOT", "conj"):
         # "I forgot my keys", "she forgets"; but "I'd rather you forgot about X" is a wish.
         head = a.head(verb)
         if not (verb.tag == "VBD" and subjects and subjects[0].lower == "you" and head != verb):
             return False
     if not subjects:
+        head = a.head(verb)
+        if verb.dep == "xcomp" and head.lemma in FRAME_VERBS and head != verb:
+            return _addressed_to_os1(a, head)  # "would you mind deleting X", "try to forget X"
         if verb.dep not in ("ROOT", "conj"):
-            return False  # "I tend to forget names", "let's forget about work"
+            # "I've changed my mind, delete what I told you": an imperative after a comma,
+            # bare (no "to", no modal, no "if"); not "I tend to forget names".
+            bare = verb.tag == "VB" and not _children(a, verb, "aux", "mark", "auxpass")
+            after_pause = verb.i > 0 and a.tokens[verb.i - 1].lower in (",", ";", "-", ":")
+            return bare and after_pause and verb.dep in ("advcl", "ccomp", "parataxis", "dep")
         return verb.tag in ("VB", "VBP", "NN", "NNP", "JJ") or verb.i == 0 or not past
     subject = subjects[0].lower
     auxes = {c.lemma for c in _children(a, verb, "aux")}
     asked = any(c.i < subjects[0].i for c in _children(a, verb, "aux"))
     if subject == "we" and asked and auxes & MODALS:
         subject = "you"  # "can we delete what I said about X?"
+    head = a.head(verb)
+    if subject == "yourself" and head != verb and head.lemma in CAUSE_VERBS:
+        return _addressed_to_os1(a, head)  # "can you make yourself forget X"
     if subject != "you":
         return False
-    if auxes & MODALS:
+    if auxes & (MODALS if asked else STATED_MODALS):
         first = next(t for t in a.tokens if t.sent == verb.sent)
         return first.lemma not in ("how", "why", "what", "when", "where")  # "how can you…"
-    head = a.head(verb)
-    # "I want you to forget", "I'd rather you forgot", "I'd like you to delete".
+    # "I want you to forget", "I'd rather you didn't keep", "I'd appreciate it if you forgot",
+    # "is it possible for you to forget".
     return head != verb and (
-        head.lemma in WANT_VERBS or any(c.lemma in WANT_VERBS for c in a.children(head))
+        head.lemma in WISH_HEADS
+        or any(c.lemma in WISH_HEADS for c in _children(a, head, "acomp"))
+        or any(c.lemma in WANT_VERBS for c in a.children(head))
+        or any(c.lemma in WANT_VERBS for c in a.children(verb))
     )
 
 
@@ -134,14 +153,18 @@ def _request_verbs(a: Analysis) -> list[Token]:
     for t in a.tokens:
         if t.pos not in ("VERB", "AUX", "NOUN", "PROPN", "ADJ", "INTJ", "X") and t.dep != "ROOT":
             continue
-        if t.lemma in FORGET_VERBS:
+        if _lemma(t) in FORGET_VERBS:
             if _negated(a, t) or _negated_by_want(a, t):
                 continue  # "don't forget to…", "don't delete my notes"
             if _addressed_to_os1(a, t):
                 found.append(t)
+        elif t.lemma in KEEP_VERBS and _not_needed(a, t):
+            found.append(t)  # "you don't have to remember X", "you don't need to keep that"
         elif t.lemma in KEEP_VERBS:
             head = a.head(t)
-            stopped = head != t and head.lemma in STOP_VERBS and _addressed_to_os1(a, head)
+            # "stop remembering X", "don't bother remembering X".
+            stopping = head.lemma in STOP_VERBS or (head.lemma == "bother" and _negated(a, head))
+            stopped = head != t and stopping and _addressed_to_os1(a, head)
             if stopped or (
                 (_negated(a, t) and _addressed_to_os1(a, t))
                 or (_negated_by_want(a, t) and _wanted_by_me(a, t))
@@ -151,7 +174,64 @@ def _request_verbs(a: Analysis) -> list[Token]:
             found.append(t)
         elif t.lemma == "rid" and a.head(t).lemma == "get" and _addressed_to_os1(a, a.head(t)):
             found.append(t)  # "get rid of X"
+        elif t.lemma == "rid" and _bare_get_rid(a, t):
+            found.append(t)  # "get rid of X", parsed as a passive
+        elif t.lemma == "pretend" and _never_said(a, t) and _addressed_to_os1(a, t):
+            found.append(t)  # "pretend I never told you about X"
+        elif _takes_back(a, t):
+            found.append(t)  # "I take back what I said about X": the user withdraws it
+        elif t.pos == "VERB" and _out_of_memory(a, t) and _addressed_to_os1(a, t):
+            found.append(t)  # "take Mona out of your memory", "get him out of your head"
     return found
+
+
+def _never_said(a: Analysis, t: Token) -> bool:
+    return any(
+        c.dep == "ccomp"
+        and c.lemma in SAID
+        and _negated(a, c)
+        and _children(a, c, "nsubj")
+        and _children(a, c, "nsubj")[0].lower == "i"
+        for c in a.children(t)
+    )
+
+
+def _takes_back(a: Analysis, t: Token) -> bool:
+    """ "(I) take back what I said about X": withdrawing one's own words, now. Only with the
+    words said as object; "I take that back" is a correction, read by the fact layer."""
+    if t.lemma != "take" or t.tag not in ("VB", "VBP") or _negated(a, t):
+        return False
+    if not any(c.lemma == "back" and c.dep in ("advmod", "prt") for c in a.children(t)):
+        return False
+    said = any(c.dep == "ccomp" and c.lemma in SAID for c in a.children(t))
+    subjects = _children(a, t, "nsubj")
+    return said and all(s.lower in ("i", "you") for s in subjects)
+
+
+def _out_of_memory(a: Analysis, verb: Token) -> bool:
+    """ "… out of your memory", "… from your mind": the phrase itself says what to do."""
+    for c in _children(a, verb, "prep", "prt", "advmod"):
+        if c.lemma not in OUT_OF:
+            continue
+        places = [g for g in a.subtree(c) if g.dep == "pobj"]
+        if any(p.lemma in MEMORY_PLACES for p in places):
+            return True
+    return False
+
+
+def _not_needed(a: Analysis, t: Token) -> bool:
+    """ "You don't have to / needn't remember X": said to OS1, not "I don't have to"."""
+    head = a.head(t)
+    if head == t or head.lemma not in ("have", "need") or not _negated(a, head):
+        return False
+    subjects = _children(a, head, "nsubj")
+    return bool(subjects) and subjects[0].lower == "you" and not _negated(a, t)
+
+
+def _bare_get_rid(a: Analysis, rid: Token) -> bool:
+    gets = [c for c in a.children(rid) if c.lemma == "get" and c.dep in ("auxpass", "aux")]
+    subjects = _children(a, rid, "nsubj", "nsubjpass")
+    return bool(gets) and gets[0].tag == "VB" and not subjects and rid.dep == "ROOT"
 
 
 def _negated_by_want(a: Analysis, t: Token) -> bool:
@@ -168,6 +248,8 @@ def _wanted_by_me(a: Analysis, t: Token) -> bool:
 
 def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
     objects = [c for c in a.children(verb) if c.dep in ("dobj", "obj", "pobj", "attr")]
+    if verb.lemma == "rid":  # "get rid of X": X is the object, not what it is about
+        objects = [g for c in _children(a, verb, "prep") if c.lemma == "of" for g in a.children(c)]
     if not objects:  # "forget what I said", "stop remembering where I live"
         objects = [c for c in a.children(verb) if c.dep in ("ccomp", "advcl")]
     if not objects:  # "don't hold on to that"
@@ -180,8 +262,8 @@ def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
         ]
     if not objects:  # "delete the last thing I told you", parsed loosely
         objects = _children(a, verb, "npadvmod")
-    if any(o.lemma in SKILL_THINGS for o in objects):
-        return None
+    if any(o.lemma in SKILL_THINGS or _skill_compound(a, o) for o in objects):
+        return None  # "delete the reminder", "delete my calendar entry"
     if any(c.lemma == "ever" for c in a.children(verb)):
         return None  # "will you ever delete my data?": a question
     places = [g for c in _children(a, verb, "prep") if c.lemma == "from" for g in a.children(c)]
@@ -196,15 +278,32 @@ def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
     if abouts:
         return _named(a, abouts[0])
     obj = objects[0]
+    if _worldly(a, verb, obj):
+        return None  # "wipe the floor", "drop me a line", "clear the air"
+    if obj.lemma in CONTAINERS:
+        # "my details", "the whole Tessa thing": the owner or the name is the target.
+        owner = [c for c in a.children(obj) if c.dep == "poss" and c.lower in ("my", "our")]
+        names = [c for c in a.children(obj) if c.dep == "compound" and c.pos == "PROPN"]
+        if names:
+            return _named(a, names[0])
+        if owner and obj.lemma not in THAT | {"all", "everything", "what"}:
+            return _named(a, obj)
     if verb.lemma == "mind" and obj.pos in ("NOUN", "PROPN"):
         return None  # "never mind the mess": a dismissal
     if obj.lemma in CONTAINERS and any(c.lower in THAT for c in _children(a, obj, "det")):
+        if obj.lemma in VAGUE or obj.tag == "NNS":
+            return ForgetRequest(None)  # "delete that stuff": which of it? ask
         return ForgetRequest("that")  # "delete that memory"
     if obj.lemma in SKILL_THINGS:
         return None
     if obj.lower == "it" or obj.lemma == "it":
         if any(c.lemma == "all" for c in a.children(obj)):
             return ForgetRequest(None)  # "forget it all": all of what? ask
+        told = _told_earlier(a, verb)
+        if told is not None:
+            return told  # "I regret telling you about X, please forget it"
+        if verb.lemma in DATA_VERBS | {"wipe"} and not _more_after(a, verb):
+            return ForgetRequest(None)  # "delete it": something is meant; ask which
         return None  # "forget it": a dismissal
     if obj.lower in THAT or obj.lemma in THAT:
         if _more_after(a, verb):
@@ -217,6 +316,13 @@ def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
         if words & THAT and not any(t.pos in ("NOUN", "PROPN") for t in a.subtree(obj)):
             return ForgetRequest("that")  # "any of that"
         if words & SAID and (words & RECENT or obj.lemma in ("what", "everything", "thing")):
+            return ForgetRequest("that")
+        if obj.dep == "ccomp" and obj.lemma in SAID:
+            # "scrap what I said", "forget I said anything": the last thing said;
+            # "forget I mentioned Jules": what was said.
+            said = [c for c in _children(a, obj, "dobj") if c.lemma not in CONTAINERS | UNCLEAR]
+            if said and said[0].pos in ("NOUN", "PROPN"):
+                return _named(a, said[0])
             return ForgetRequest("that")
         if words & RECENT and obj.lemma in ("message", "thing", "bit", "part"):
             return ForgetRequest("that")
@@ -236,6 +342,37 @@ def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
     return _named(a, obj)
 
 
+def _told_earlier(a: Analysis, verb: Token) -> ForgetRequest | None:
+    """What "it" points back to in the same message: the subject of an earlier "I told you
+    about X" ("I regret telling you about X, please forget it")."""
+    for t in a.tokens[: verb.i]:
+        if t.lemma not in SAID:
+            continue
+        for prep in _children(a, t, "prep"):
+            if prep.lemma in ABOUT:
+                named = [g for g in a.children(prep) if g.dep == "pobj"]
+                if named:
+                    return _named(a, named[0])
+    return None
+
+
+def _skill_compound(a: Analysis, t: Token) -> bool:
+    return any(c.dep == "compound" and c.lemma in SKILL_THINGS for c in a.children(t))
+
+
+def _worldly(a: Analysis, verb: Token, obj: Token) -> bool:
+    """Whether a verb that also acts on the world ("wipe", "clear", "drop") has a thing of the
+    world for object, not something said or known: "wipe the floor", not "wipe my memory"."""
+    if verb.lemma in MENTAL_VERBS or obj.pos != "NOUN" or obj.lemma in CONTAINERS | MEMORY_NOUNS:
+        return False
+    if _out_of_memory(a, verb):
+        return False
+    if {t.lemma for t in a.subtree(obj)} & (SAID | KNOW):
+        return False  # "the story I told you"
+    mine = any(c.dep == "poss" and c.lower in ("my", "our") for c in a.children(obj))
+    return not (mine and verb.lemma in DATA_VERBS)
+
+
 def _more_after(a: Analysis, verb: Token) -> bool:
     """Whether the sentence goes on after the request ("forget it, let's talk about…")."""
     last = max(t.i for t in a.subtree(verb) if t.dep != "punct" or t.i == verb.i)
@@ -250,8 +387,15 @@ def _about_objects(a: Analysis, verb: Token) -> list[Token]:
     """Objects of "about/of/regarding" anywhere under the request (not under a skill thing)."""
     found: list[Token] = []
     for t in _request_words(a, verb):
-        if t.lemma in ABOUT and t.dep in ("prep", "advmod", "acl", "amod", "agent"):
-            owner = a.head(t)
+        owner = a.head(t)
+        if owner.lemma == "rid" and t.lemma == "of":
+            continue  # "get rid of X" (see `_target`)
+        # "the thing with Ingrid": "with" names the subject only after a container.
+        holder = owner.lemma in CONTAINERS or any(
+            c.lemma in CONTAINERS for c in _children(a, owner, "dobj")
+        )
+        with_ = t.lemma == "with" and t.dep == "prep" and holder
+        if (t.lemma in ABOUT or with_) and t.dep in ("prep", "advmod", "acl", "amod", "agent"):
             if owner.lemma in SKILL_THINGS:
                 return []
             for c in a.children(t):
