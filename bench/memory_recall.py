@@ -2,7 +2,9 @@
 run; then search latency on 1k/10k/100k synthetic memories and the ingestion rate.
 
 Run: .venv/bin/python bench/memory_recall.py [--data ../shared/data/locomo/locomo-dev.json]
-     [--sizes 1000,10000,100000] [--variants]
+     [--sizes 1000,10000,100000] [--variants] [--database postgresql://…|temp]
+With --database, memories live in PostgreSQL (each conversation a user of one database; `temp`
+starts a throw-away cluster as tests/pg.py does) and the vec0 "before" is left out.
 Scores are at turn level: the first K distinct source turns (D<session>:<turn>) of one search
 of 100 hits. Latency: synthetic memories whose words follow LoCoMo's word frequencies, with
 random unit vectors standing in for their embeddings (ingesting 100k through MiniLM would take
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import statistics
 import tempfile
@@ -36,7 +39,28 @@ from os1.memory.embedders import Embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import PERSON_BOOST
 from os1.memory.store import MemoryStore, NewMemory
-from os1.storage import SQLiteStore
+from os1.storage import SQLiteStore, Store, open_store
+
+# The --database URL: None keeps every store in a SQLite file of its own.
+DATABASE_URL: str | None = None
+
+
+def bench_store(tmp: Path, name: str, user: str) -> Store:
+    """The store a run measures: its own SQLite file, or a user of the --database (named
+    for this run, so that runs against one database do not mix)."""
+    if DATABASE_URL:
+        return open_store(tmp, f"{user}-{os.getpid()}-{int(time.time())}", DATABASE_URL)
+    return SQLiteStore(tmp / f"{name}.db", user_id=user)
+
+
+def settled(store: Store) -> None:
+    """On PostgreSQL, table statistics as autovacuum would have them a minute after loading
+    (a benchmark does not wait for it): plans over fresh, unanalysed tables are not ones a
+    running server would use."""
+    if DATABASE_URL:
+        with store.transaction() as db:
+            db.execute("ANALYZE")
+
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 DEFAULT_DATA = (
@@ -160,13 +184,14 @@ def locomo(
     ingest_msgs, ingest_secs = 0, 0.0
     for sample in samples:
         turns = turns_of(sample)
-        store = SQLiteStore(tmp / f"{sample['sample_id']}.db", user_id=sample["sample_id"])
-        memory = LongTermMemory(store, "minilm")
+        store = bench_store(tmp, sample["sample_id"], sample["sample_id"])
+        memory = LongTermMemory(store, "minilm")  # type: ignore[arg-type]
         memory.store.memory_index = not vec0
         start = time.perf_counter()
         memory.import_messages(turns)
         memory.consolidate()
         ingest_secs += time.perf_counter() - start
+        settled(store)
         ingest_msgs += len(turns)
         bm25 = BM25([(t.id, t.text) for t in turns])
         reference = max(t.time for t in turns if t.time)
@@ -260,9 +285,7 @@ class BeforeStore(MemoryStore):
 
     def __init__(self, store: SQLiteStore) -> None:
         super().__init__(store, memory_index=False)
-
-    def _search_scope(self, match: str) -> str:
-        return self.scoped(match)
+        self.index._search_scope = self.index.scoped  # type: ignore[attr-defined]
 
 
 class BeforeRecall(Recall):
@@ -287,8 +310,8 @@ def latency(sizes: list[int], tmp: Path, data: Path) -> None:
     words, freq, queries = synthetic_corpus(data)
     speakers = ["Caroline", "Melanie", "Joanna", "Nate", "Jon", "Gina"]
     for size in sizes:
-        store = SQLiteStore(tmp / f"synthetic-{size}.db", user_id="bench")
-        memory = LongTermMemory(store, "minilm")
+        store = bench_store(tmp, f"synthetic-{size}", "bench")
+        memory = LongTermMemory(store, "minilm")  # type: ignore[arg-type]
         batch = 5000
         start = time.perf_counter()
         for offset in range(0, size, batch):
@@ -316,13 +339,18 @@ def latency(sizes: list[int], tmp: Path, data: Path) -> None:
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             memory.store.set_embeddings("synthetic", list(zip(ids, vecs, vecs, strict=True)))
         build = time.perf_counter() - start
-        before = BeforeStore(store)
+        settled(store)
         after = MemoryStore(store)
         t0 = time.perf_counter()
         after.nearest(vecs[0], 1)  # loads the in-memory index
         load = time.perf_counter() - t0
         systems = {
-            "before": BeforeRecall(before, memory.embedder),
+            # vec0 is SQLite's: on PostgreSQL only the backend's own search runs.
+            **(
+                {}
+                if DATABASE_URL
+                else {"before": BeforeRecall(BeforeStore(store), memory.embedder)}
+            ),  # type: ignore[arg-type]
             "after, plain": Recall(after, memory.embedder, feedback=0, session_weight=0),
             "after": Recall(after, memory.embedder),
         }
@@ -359,7 +387,40 @@ def main() -> None:
     parser.add_argument(
         "--vec0", action="store_true", help="LoCoMo with the vec0 candidate search (before)"
     )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="keep memories in this PostgreSQL database ('temp': a throw-away cluster)",
+    )
     args = parser.parse_args()
+    global DATABASE_URL
+    cluster = None
+    if args.database == "temp":
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.pg import Cluster, postgres_bin
+
+        bindir = postgres_bin()
+        if bindir is None:
+            parser.error("--database temp needs PostgreSQL's server programs (initdb)")
+        cluster = Cluster(bindir)
+        DATABASE_URL = cluster.start()
+    else:
+        DATABASE_URL = args.database
+    try:
+        run(args)
+    finally:
+        if cluster is not None:
+            from os1.storage.postgres import close_pools
+
+            close_pools()
+            cluster.stop()
+
+
+def run(args: argparse.Namespace) -> None:
+    if DATABASE_URL:
+        print(f"database: PostgreSQL ({DATABASE_URL.split('@')[-1]})")
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_locomo:
             locomo(

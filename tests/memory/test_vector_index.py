@@ -87,7 +87,7 @@ def test_forgotten_memories_leave_the_index(memory: LongTermMemory) -> None:
         ]
     )
     memory.consolidate()
-    index = memory.store._index(HashingEmbedder.dim)
+    index = memory.store.index._index(HashingEmbedder.dim)  # type: ignore[attr-defined]
     before = len(index)
     assert any("Pixel" in h.memory.text for h in memory.recall.search("greyhound Pixel"))
     forget_everywhere(memory.store, "Pixel")
@@ -144,6 +144,6 @@ def test_lexical_hits_are_the_same_with_or_without_the_owner_in_the_query(
     rows = store.query(
         "SELECT m.id, -bm25(memory_fts, 1.0, 0.0) FROM memory_fts f JOIN memories m "
         "ON m.id = f.rowid WHERE memory_fts MATCH ? ORDER BY bm25(memory_fts, 1.0, 0.0)",
-        (memories.scoped('"harbour" OR "night"'),),
+        (memories.index.scoped('"harbour" OR "night"'),),  # type: ignore[attr-defined]
     )
     assert alone == [(r[0], float(r[1])) for r in rows] and len(alone) == 2

@@ -26,10 +26,7 @@ SRC = Path(os1.__file__).parent
 
 # What may still name SQLite outside os1.storage, and why. Shrink it; never grow it casually.
 KNOWS_SQLITE = {
-    # Recall's search runs on FTS5 and vec0 (another step moves it behind a backend).
-    "memory/store.py": "memory search internals (FTS5, vec0)",
-    "memory/forgetting.py": "scrubbing deleted text out of the SQLite file and its WAL",
-    "memory/__init__.py": "LongTermMemory is built on the SQLite store's search",
+    "memory/__init__.py": "LongTermMemory's constructor is typed SQLiteStore (any Store works)",
     # The object graph is wired here; the one-runtime step replaces these with one factory.
     "server/hub.py": "server wiring (opens per-user stores)",
     "server/app.py": "server wiring (opens the accounts store)",
@@ -48,10 +45,7 @@ SQLITE_ONLY_SQL = re.compile(
     re.IGNORECASE,
 )
 SPEAKS_SQLITE = {
-    "memory/store.py": "memory search internals (FTS5 MATCH, vec0 rowids)",
-    "memory/forgetting.py": "VACUUM and WAL scrubbing after forgetting",
     "server/hub.py": "per-connection cache size (server wiring)",
-    "server/users.py": "purge_user_data walks SQLite's catalog; belongs behind a Store method",
 }
 
 
@@ -243,3 +237,20 @@ def test_local_calendar_works_on_any_store(store: ForwardingStore, tmp_path: Pat
         datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC)
     )
     assert [str(c.walk("VEVENT")[0]["summary"]) for c in found] == ["Tea with Amy"]
+
+
+def test_memory_works_on_any_store(store: ForwardingStore) -> None:
+    from os1.memory.store import MemoryStore, NewMemory
+
+    memories = MemoryStore(store)
+    kept, doomed = memories.add_many(
+        [
+            NewMemory("episode", "tea with Amy by the harbour", ("import:a",)),
+            NewMemory("episode", "Amy's harbour walk", ("import:b",)),
+        ]
+    )
+
+    assert {i for i, _ in memories.lexical('"harbour"', 10)} == {kept, doomed}
+    assert memories.forget([doomed]) == [doomed]
+    assert [i for i, _ in memories.lexical('"harbour"', 10)] == [kept]
+    assert store.table_exists("memories") and not store.table_exists("nothing_here")

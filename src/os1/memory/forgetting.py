@@ -1,9 +1,10 @@
 """Forgetting that reaches every copy: the memories and what was derived from them (facts,
 embeddings, index entries), the conversation turns that mention it (the user's words and the
 replies), conversation titles, onboarding answers and the rest of the profile, reminders and
-tool calls that quote it — and then the bytes: deleted rows are zeroed (`secure_delete`), the
-full-text index is merged so old segments go, the file is rewritten (VACUUM) and the
-write-ahead log truncated, so that the raw os1.db and os1.db-wal no longer hold it.
+tool calls that quote it — and then the bytes, as far as the backend can (`Store.scrub`): on
+SQLite deleted rows are zeroed (`secure_delete`), the full-text index is merged so old
+segments go, the file is rewritten (VACUUM) and the write-ahead log truncated, so that the raw
+os1.db and os1.db-wal no longer hold it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from os1.memory.store import MemoryStore
-from os1.storage.base import Store
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Store, title_from
 
 PROFILE_ANSWERS = "onboarding_answers"
 PERSONA_TEXT = "persona_text"
@@ -70,7 +70,7 @@ def memories_about(memories: MemoryStore, term: str) -> list[int]:
     return [r[0] for r in rows if any(found.search(v or "") for v in (r[1], r[2], r[3]))]
 
 
-def messages_about(db: SQLiteStore, term: str) -> list[int]:
+def messages_about(db: Store, term: str) -> list[int]:
     found = mentions(term)
     rows = db.query("SELECT id, content, meta FROM messages WHERE user_id = ?", (db.user_id,))
     return [r[0] for r in rows if found.search(r[1]) or found.search(r[2])]
@@ -147,15 +147,12 @@ def _user_words(db: Store, message_ids: list[int]) -> list[tuple[int, str]]:
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
-def scrub(db: SQLiteStore) -> None:
-    """Leave no bytes of deleted rows behind: merge the full-text index (its old segments
-    still hold deleted words), rewrite the file and empty the write-ahead log."""
-    with db.transaction() as conn:
-        conn.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
-    db.vacuum()
+def scrub(db: Store) -> None:
+    """Leave as few bytes of deleted rows behind as the backend can (see `Store.scrub`)."""
+    db.scrub()
 
 
-def _counts(db: SQLiteStore) -> tuple[int, int]:
+def _counts(db: Store) -> tuple[int, int]:
     row = db.query(
         "SELECT (SELECT count(*) FROM memories WHERE user_id = ? AND kind != 'episode'), "
         "(SELECT count(*) FROM messages WHERE user_id = ?)",
@@ -164,18 +161,17 @@ def _counts(db: SQLiteStore) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _retitle(db: SQLiteStore, found: re.Pattern[str]) -> int:
+def _retitle(db: Store, found: re.Pattern[str]) -> int:
     """Conversations titled with it take their title from their first user turn (now one
     that doesn't mention it), or none."""
-    from os1.storage.sqlite import title_from
-
     changed = 0
     with db.transaction() as conn:
         rows = conn.execute(
             "SELECT id, title FROM conversations WHERE user_id = ? AND title IS NOT NULL",
             (db.user_id,),
         ).fetchall()
-        for conv_id, title in rows:
+        for row in rows:
+            conv_id, title = row[0], str(row[1])
             if not found.search(title):
                 continue
             first = conn.execute(
@@ -191,7 +187,7 @@ def _retitle(db: SQLiteStore, found: re.Pattern[str]) -> int:
     return changed
 
 
-def _forget_in_profile(db: SQLiteStore, found: re.Pattern[str]) -> int:
+def _forget_in_profile(db: Store, found: re.Pattern[str]) -> int:
     """Onboarding answers that mention it go; so do other profile entries (the reason the
     companion gave for its name, lines of a user-edited persona)."""
     removed = 0
@@ -218,16 +214,15 @@ def _forget_in_profile(db: SQLiteStore, found: re.Pattern[str]) -> int:
     return removed
 
 
-def _delete_rows(
-    db: SQLiteStore, table: str, columns: tuple[str, ...], found: re.Pattern[str]
-) -> int:
+def _delete_rows(db: Store, table: str, columns: tuple[str, ...], found: re.Pattern[str]) -> int:
     """Rows of one user's `table` (a skill's, if it is installed) that quote it."""
-    exists = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-    if not exists:
+    if not db.table_exists(table):
         return 0
     select = ", ".join(f"coalesce({c}, '')" for c in columns)
     rows = db.query(f"SELECT id, {select} FROM {table} WHERE user_id = ?", (db.user_id,))
-    doomed = [r[0] for r in rows if any(found.search(str(v)) for v in tuple(r)[1:])]
+    doomed = [
+        r[0] for r in rows if any(found.search(str(r[i])) for i in range(1, len(columns) + 1))
+    ]
     if doomed:
         with db.transaction() as conn:
             conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in doomed])

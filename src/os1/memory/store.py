@@ -1,5 +1,8 @@
 """The memory store: episodes and derived memories with provenance, in the user's database.
 
+Its tables are the same on every backend and read with portable SQL; search (full-text and
+vector candidates) is the store's `memory_index()`, whichever database that is.
+
 Every memory keeps its sources: `msg:<id>` (a turn of a conversation), `import:<id>` (an
 imported message) or `mem:<id>` (the memory it was derived from). Forgetting follows those
 links, so nothing derived from a forgotten thing survives it.
@@ -9,17 +12,14 @@ from __future__ import annotations
 
 import builtins
 import json
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from os1.errors import NotFound, StorageError
-from os1.memory.vector_index import BinaryIndex
-from os1.storage.base import Store
-from os1.storage.sqlite import SQLiteStore, now, title_from
+from os1.errors import NotFound
+from os1.storage.base import MemoryIndex, Store, now, title_from
 
 MemoryKind = Literal["episode", "fact", "event", "preference", "reflection"]
 KINDS: tuple[MemoryKind, ...] = ("episode", "fact", "event", "preference", "reflection")
@@ -93,30 +93,32 @@ _COLUMNS = (
 
 
 _COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
+# The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
+# key: on `user_id` alone it may walk the user's whole (user_id, kind, said_at) index.
+_OWNER = "(user_id || '')"
 
-# In-memory binary indexes by database connection (one user each) and dimension, shared by
-# every MemoryStore over that connection so that all of them see each other's writes.
-_indexes: weakref.WeakKeyDictionary[SQLiteStore, dict[int, BinaryIndex]] = (
-    weakref.WeakKeyDictionary()
-)
-# How many binary candidates the exact vectors rerank.
+# How many vector-index candidates the exact vectors rerank.
 RERANK_CANDIDATES = 200
 
 
 class MemoryStore:
-    """Memories of one user, in the same SQLite file (and under the same lock) as their
+    """Memories of one user, in the same database (and transactions) as their
     conversations."""
 
     def __init__(self, store: Store, *, memory_index: bool = True) -> None:
-        if not isinstance(store, SQLiteStore):
-            # Search runs on FTS5 and vec0 until it moves behind a storage backend.
-            raise StorageError("long-term memory needs the SQLite store for now")
         self.db = store
         self.user_id = store.user_id
-        self._vec_tables: set[int] = set()
-        # False searches the vec0 table instead (slower; kept to compare in benchmarks).
-        self.memory_index = memory_index
-        self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
+        self.index: MemoryIndex = store.memory_index(in_memory=memory_index)
+
+    @property
+    def memory_index(self) -> bool:
+        """Whether vector candidates come from an in-memory index where the backend has one
+        (False: its on-disk one; slower, kept to compare in benchmarks)."""
+        return bool(getattr(self.index, "in_memory", True))
+
+    @memory_index.setter
+    def memory_index(self, value: bool) -> None:
+        self.index = self.db.memory_index(in_memory=value)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -144,19 +146,22 @@ class MemoryStore:
             if requires is not None and not self._exists(db, requires):
                 return []
             for m in memories:
-                cur = db.execute(
+                row = db.execute(
                     "INSERT INTO memories (user_id, kind, text, speaker, subject, attribute, "
                     "value, said_at, happened_at, happened_until, session, importance, "
-                    "consolidated, created_at, untrusted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "consolidated, created_at, untrusted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                    "RETURNING id",
                     (
                         self.user_id, m.kind, m.text, m.speaker, m.subject, m.attribute,
                         m.value, m.said_at, m.happened_at, m.happened_until, m.session,
                         m.importance, int(consolidated), stamp, int(m.untrusted),
                     ),
-                )  # fmt: skip
-                memory_id = int(cur.lastrowid or 0)
+                ).fetchone()  # fmt: skip
+                assert row is not None  # RETURNING always yields the new row
+                memory_id = int(row[0])
                 db.executemany(
-                    "INSERT OR IGNORE INTO memory_sources (memory_id, source) VALUES (?, ?)",
+                    "INSERT INTO memory_sources (memory_id, source) VALUES (?, ?) "
+                    "ON CONFLICT (memory_id, source) DO NOTHING",
                     [(memory_id, s) for s in m.sources],
                 )
                 ids.append(memory_id)
@@ -169,7 +174,8 @@ class MemoryStore:
             if requires is not None and not self._exists(db, requires):
                 return
             db.executemany(
-                "INSERT OR IGNORE INTO memory_sources (memory_id, source) VALUES (?, ?)",
+                "INSERT INTO memory_sources (memory_id, source) VALUES (?, ?) "
+                "ON CONFLICT (memory_id, source) DO NOTHING",
                 [(memory_id, s) for s in sources],
             )
 
@@ -199,8 +205,8 @@ class MemoryStore:
     def set_embeddings(
         self, model: str, items: Sequence[tuple[int, np.ndarray, np.ndarray]]
     ) -> None:
-        """Store (id, own vector, search vector) triples; the binary code of the search vector
-        goes into the vec0 index for candidate search.
+        """Store (id, own vector, search vector) triples; the search vector also goes into the
+        backend's vector index for candidate search.
 
         Memories forgotten since they were read are skipped, so a slow background step can't
         bring them back.
@@ -208,15 +214,15 @@ class MemoryStore:
         if not items:
             return
         dim = int(items[0][1].shape[0])
-        table = self._vec_table(dim)
+        self.index.prepare(dim)
         with self.db.transaction() as db:
             alive = {
                 row[0]
                 for row in db.execute(
-                    f"SELECT id FROM memories WHERE +user_id = ? AND id IN "
+                    f"SELECT id FROM memories WHERE {_OWNER} = ? AND id IN "
                     f"({','.join('?' * len(items))})",
                     (self.user_id, *[item[0] for item in items]),
-                )
+                ).fetchall()
             }
             stored = [item for item in items if item[0] in alive]
             for memory_id, own, search in items:
@@ -224,19 +230,15 @@ class MemoryStore:
                     continue
                 search_blob = np.asarray(search, dtype=np.float32).tobytes()
                 db.execute(
-                    "INSERT OR REPLACE INTO memory_embeddings "
-                    "(memory_id, model, vector, search_vector) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO memory_embeddings (memory_id, model, vector, search_vector) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (memory_id) DO UPDATE SET "
+                    "model = excluded.model, vector = excluded.vector, "
+                    "search_vector = excluded.search_vector",
                     (memory_id, model, np.asarray(own, dtype=np.float32).tobytes(), search_blob),
                 )
-                db.execute(f"DELETE FROM {table} WHERE rowid = ?", (memory_id,))
-                db.execute(
-                    f"INSERT INTO {table} (rowid, user_id, embedding) "
-                    "VALUES (?, ?, vec_quantize_binary(?))",
-                    (memory_id, self.user_id, search_blob),
-                )
-        index = _indexes.get(self.db, {}).get(dim)
-        if index is not None and stored:  # after the commit: a rollback leaves it untouched
-            index.add([i[0] for i in stored], np.stack([i[2] for i in stored]))
+            vectors = [(i[0], i[2]) for i in stored]
+            self.index.store_vectors(db, dim, vectors)
+        self.index.committed(dim, vectors, ())
 
     def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
@@ -247,24 +249,6 @@ class MemoryStore:
             tuple(ids),
         )
         return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
-
-    def _vec_table(self, dim: int) -> str:
-        table = f"memory_vec_{dim}"
-        if dim not in self._vec_tables:
-            with self.db.transaction() as db:
-                db.execute(
-                    f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING vec0("
-                    f"user_id text partition key, embedding bit[{dim}])"
-                )
-            self._vec_tables.add(dim)
-        return table
-
-    def _existing_vec_tables(self) -> builtins.list[str]:
-        rows = self.db.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memory_vec_[0-9]*'"
-            " AND sql LIKE 'CREATE VIRTUAL TABLE%'"
-        )
-        return [r[0] for r in rows]
 
     # -- forgetting ---------------------------------------------------------------------
 
@@ -282,9 +266,9 @@ class MemoryStore:
             pending = [
                 r[0]
                 for r in db.execute(
-                    f"SELECT id FROM memories WHERE +user_id = ? AND id IN ({marks})",
+                    f"SELECT id FROM memories WHERE {_OWNER} = ? AND id IN ({marks})",
                     (self.user_id, *asked),
-                )
+                ).fetchall()
             ]
             doomed: set[int] = set()
             messages: set[int] = set()
@@ -297,10 +281,10 @@ class MemoryStore:
                     r[0]
                     for r in db.execute(
                         "SELECT source FROM memory_sources WHERE memory_id = ?", (memory_id,)
-                    )
+                    ).fetchall()
                 ]
-                kind = db.execute("SELECT kind FROM memories WHERE id = ?", (memory_id,))
-                is_episode = kind.fetchone()[0] == "episode"
+                kind = db.execute("SELECT kind FROM memories WHERE id = ?", (memory_id,)).fetchone()
+                is_episode = kind is not None and kind[0] == "episode"
                 # What was derived from this memory, and, for an episode, everything else
                 # that cites the same turn.
                 links = [memory_source(memory_id)]
@@ -314,10 +298,9 @@ class MemoryStore:
                             "SELECT m.id FROM memory_sources s JOIN memories m ON m.id = "
                             "s.memory_id WHERE s.source = ? AND m.user_id = ?",
                             (link, self.user_id),
-                        )
+                        ).fetchall()
                     )
-            for table in self._existing_vec_tables():
-                db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in doomed])
+            self.index.remove(db, sorted(doomed))
             db.executemany(
                 "UPDATE memories SET superseded_by = NULL WHERE superseded_by = ?",
                 [(i,) for i in doomed],
@@ -327,8 +310,7 @@ class MemoryStore:
                 [(i, self.user_id) for i in doomed],
             )
             self._delete_messages(db, messages)
-        for index in _indexes.get(self.db, {}).values():
-            index.remove(list(doomed))
+        self.index.committed(0, (), sorted(doomed))
         return sorted(doomed)
 
     def _delete_messages(self, db: Any, message_ids: Iterable[int]) -> None:
@@ -364,11 +346,7 @@ class MemoryStore:
         if not term:
             return []
         phrase = '"' + term.replace('"', '""') + '"'
-        rows = self.db.query(
-            "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
-            "WHERE memory_fts MATCH ? AND m.user_id = ?",
-            (self.scoped(phrase), self.user_id),
-        )
+        rows = [(i,) for i in self.index.matching(phrase)]
         slot_rows = self.db.query(
             "SELECT id FROM memories WHERE user_id = ? AND "
             "(lower(subject) = lower(?) OR lower(value) = lower(?))",
@@ -389,11 +367,8 @@ class MemoryStore:
     def sources_with_prefix(self, prefix: str) -> set[str]:
         rows = self.db.query(
             "SELECT s.source FROM memory_sources s JOIN memories m ON m.id = s.memory_id "
-            "WHERE s.source GLOB ? AND m.user_id = ?",
-            (
-                prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "*",
-                self.user_id,
-            ),
+            "WHERE substr(s.source, 1, ?) = ? AND m.user_id = ?",
+            (len(prefix), prefix, self.user_id),
         )
         return {r[0] for r in rows}
 
@@ -409,7 +384,7 @@ class MemoryStore:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.query(
-            f"SELECT {_COLUMNS} FROM memories WHERE +user_id = ? AND id IN ({marks})",
+            f"SELECT {_COLUMNS} FROM memories WHERE {_OWNER} = ? AND id IN ({marks})",
             (self.user_id, *ids),
         )
         return self._hydrate(rows, order=ids)
@@ -457,27 +432,26 @@ class MemoryStore:
     def session_neighbours(self, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
         """For each episode, the episodes stored just before and after it in its session."""
         result: dict[int, tuple[int | None, int | None]] = {}
-        for memory_id in ids:
+        if not ids:
+            return result
+        sessions = self.db.query(
+            f"SELECT id, session FROM memories WHERE {_OWNER} = ? AND kind = 'episode' "
+            f"AND id IN ({','.join('?' * len(ids))})",
+            (self.user_id, *ids),
+        )
+        for memory_id, session in ((int(r[0]), r[1]) for r in sessions):
+            # `=` or `IS NULL`, never `IS NOT DISTINCT FROM`, which PostgreSQL cannot answer
+            # from an index: lookups on (user_id, session, id), whatever the history's length.
+            same = "session IS NULL" if session is None else "session = ?"
+            key = () if session is None else (session,)
             row = self.db.query(
-                "SELECT session FROM memories WHERE id = ? AND user_id = ? AND kind = 'episode'",
-                (memory_id, self.user_id),
-            )
-            if not row:
-                continue
-            session = row[0][0]
-            # Index lookups on (user_id, session, id): constant time however long the history.
-            before = self.db.query(
-                "SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
-                "AND session IS ? AND id < ?",
-                (self.user_id, session, memory_id),
-            )
-            after = self.db.query(
-                "SELECT min(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
-                "AND session IS ? AND id > ?",
-                (self.user_id, session, memory_id),
-            )
-            result[memory_id] = (before[0][0], after[0][0])
-        return result
+                "SELECT (SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
+                f"AND {same} AND id < ?), (SELECT min(id) FROM memories WHERE user_id = ? "
+                f"AND kind = 'episode' AND {same} AND id > ?)",
+                (self.user_id, *key, memory_id, self.user_id, *key, memory_id),
+            )[0]
+            result[memory_id] = (row[0], row[1])
+        return {i: result[i] for i in ids if i in result}
 
     def known_people(self) -> builtins.list[str]:
         """Whom the user's current memories are about (subjects, never the user or the
@@ -501,81 +475,30 @@ class MemoryStore:
         rows = self.db.query("SELECT count(*) FROM memories WHERE user_id = ?", (self.user_id,))
         return int(rows[0][0])
 
-    def scoped(self, match: str) -> str:
-        """An FTS5 query for the words of `match` in this user's memories only."""
-        owner = '"' + self.user_id.replace('"', '""') + '"'
-        return f"user_id : {owner} AND text : ({match})"
-
-    def _search_scope(self, match: str) -> str:
-        """`scoped(match)`, or just the text words when this user owns every memory in the
-        file: matching the owner column intersects with every one of their memories, which at
-        100k memories cost more than the words themselves."""
-        version = int(self.db.query("PRAGMA data_version")[0][0])
-        if self._sole_owner is None or self._sole_owner[0] != version:
-            # Two index seeks on (user_id, ...), however many memories there are.
-            others = self.db.query(
-                "SELECT EXISTS (SELECT 1 FROM memories WHERE user_id < ?) "
-                "OR EXISTS (SELECT 1 FROM memories WHERE user_id > ?)",
-                (self.user_id, self.user_id),
-            )
-            self._sole_owner = (version, not others[0][0])
-        return f"text : ({match})" if self._sole_owner[1] else self.scoped(match)
-
     def lexical(self, match: str, limit: int) -> builtins.list[tuple[int, float]]:
-        """FTS5 BM25 hits as (id, score), best first; a higher score is better."""
-        # bm25 weights: the text counts, the owner column (the same for every hit) does not.
-        rows = self.db.query(
-            "SELECT m.id, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts f "
-            "JOIN memories m ON m.id = f.rowid "
-            "WHERE memory_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL "
-            "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?",
-            (self._search_scope(match), self.user_id, limit),
-        )
-        return [(r[0], float(r[1])) for r in rows]
+        """Full-text hits as (id, score), best first; a higher score is better (BM25 on
+        SQLite, its PostgreSQL likeness there)."""
+        return self.index.lexical(match, limit)
 
     def lexical_from(self, match: str, source_prefix: str, limit: int) -> builtins.list[Memory]:
         """Lexical hits (best first) among memories with a source starting with
         `source_prefix` (a note file's chunks: "note:"), superseded ones included."""
-        pattern = source_prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
-        rows = self.db.query(
-            "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
-            "WHERE memory_fts MATCH ? AND m.user_id = ? AND EXISTS (SELECT 1 FROM memory_sources s "
-            "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts, 1.0, 0.0) "
-            "LIMIT ?",
-            (self.scoped(match), self.user_id, pattern + "*", limit),
-        )
-        return self.get_many([r[0] for r in rows])
+        return self.get_many(self.index.lexical_from(match, source_prefix, limit))
 
     def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
         """Terms found in more than `cap` of this user's memories (counting stops at cap+1)."""
-        common = set()
-        for term in terms:
-            rows = self.db.query(
-                "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
-                (self._search_scope('"' + term.replace('"', '""') + '"'), cap + 1),
-            )
-            if rows[0][0] > cap:
-                common.add(term)
-        return common
+        return self.index.common_terms(terms, cap)
 
     def nearest(
         self, vector: np.ndarray, limit: int, candidates: int = RERANK_CANDIDATES
     ) -> builtins.list[tuple[int, float]]:
-        """Cosine-nearest memories as (id, similarity): binary codes find candidates (in
-        memory, or in the vec0 table), exact float vectors rerank them."""
+        """Cosine-nearest memories as (id, similarity): the backend's vector index finds
+        candidates, exact float vectors rerank them."""
+        scored = self.index.nearest(vector, limit, candidates)
+        if scored is not None:
+            return scored
         dim = int(vector.shape[0])
-        if self.memory_index:
-            ids = self._index(dim).search(vector, candidates)
-        else:
-            table = f"memory_vec_{dim}"
-            if table not in self._existing_vec_tables():
-                return []
-            rows = self.db.query(
-                f"SELECT v.rowid FROM {table} v WHERE v.embedding MATCH vec_quantize_binary(?) "
-                "AND k = ? AND v.user_id = ?",
-                (np.asarray(vector, dtype=np.float32).tobytes(), candidates, self.user_id),
-            )
-            ids = [r[0] for r in rows]
+        ids = self.index.vector_candidates(vector, candidates)
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
@@ -592,35 +515,6 @@ class MemoryStore:
         scores = matrix @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-scores)[:limit]
         return [(int(vec_rows[i][0]), float(scores[i])) for i in order]
-
-    def _index(self, dim: int) -> BinaryIndex:
-        """This user's binary index for `dim`, loaded on first use and caught up with what
-        other connections (another process, the server's other stores) committed since."""
-        indexes = _indexes.setdefault(self.db, {})
-        index = indexes.get(dim)
-        version = int(self.db.query("PRAGMA data_version")[0][0])
-        if index is not None and index.data_version == version:
-            return index
-        if index is None:
-            index = indexes[dim] = BinaryIndex(dim)
-        # Read everything embedded since the last read, in chunks (this connection's own
-        # writes, added as they commit, come again: harmless). Memories another connection
-        # deleted linger as candidates until restart, and the rerank drops them; one it embeds
-        # out of id order, below what was already read, waits for a restart.
-        while True:
-            rows = self.db.query(
-                "SELECT e.memory_id, vec_quantize_binary(e.search_vector) FROM memory_embeddings"
-                " e JOIN memories m ON m.id = e.memory_id WHERE e.memory_id > ? "
-                "AND m.user_id = ? AND length(e.search_vector) = ? ORDER BY e.memory_id LIMIT ?",
-                (index.max_id, self.user_id, 4 * dim, 20_000),
-            )
-            if not rows:
-                break
-            codes = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint64)
-            index.add_codes([r[0] for r in rows], codes.reshape(len(rows), index.words))
-            index.max_id = rows[-1][0]
-        index.data_version = version
-        return index
 
     def export(self) -> dict[str, Any]:
         """Everything OS1 knows about this user, as plain JSON-able data."""

@@ -359,22 +359,7 @@ def purge_user_data(store: Store) -> dict[str, Any]:
     memories = MemoryStore(store)
     ids = memories.all_ids()
     memories.forget(ids)
-    # The catalog walk below is SQLite's (sqlite_master, PRAGMA): which tables hold a user's
-    # rows is the store's to know, and belongs behind a Store method in os1.storage.
-    tables = [
-        r[0]
-        for r in store.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE "
-            "'CREATE VIRTUAL TABLE%' AND name NOT LIKE 'server_%' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
+    # Which tables hold a user's rows is the store's to know (its catalog differs per backend).
     removed: dict[str, Any] = {"memories": len(ids)}
-    with store.transaction() as db:
-        db.execute("PRAGMA defer_foreign_keys = ON")  # rows go in any order, checked at commit
-        for table in tables:
-            columns = {c[1] for c in db.execute(f'PRAGMA table_info("{table}")').fetchall()}
-            if "user_id" in columns:
-                cur = db.execute(f'DELETE FROM "{table}" WHERE user_id = ?', (store.user_id,))
-                if cur.rowcount:
-                    removed[table] = cur.rowcount
+    removed.update(store.purge_user())
     return removed

@@ -15,7 +15,9 @@ the portable subset both backends run unchanged:
 
 Schema differs (`INTEGER PRIMARY KEY AUTOINCREMENT` vs `BIGSERIAL`), so a component's
 migrations may be given per dialect. Nothing outside `storage/` asks which database it is;
-what truly differs (full-text and vector search) sits behind store methods.
+what truly differs sits behind store methods: memory search (`memory_index()`: full-text and
+vector candidates), the catalog (`table_exists`), forgetting's bytes (`scrub`) and removing a
+user (`purge_user`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Dialect = Literal["sqlite", "postgresql"]
 # A component's append-only migrations: one list both backends run, or one list per dialect
@@ -60,6 +66,76 @@ def scripts_for(migrations: Migrations, dialect: Dialect) -> list[str]:
     if isinstance(migrations, Mapping):
         return list(migrations[dialect])
     return list(migrations)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 60 else line[:57].rstrip() + "…"
+
+
+class MemoryIndex(ABC):
+    """Memory search where the databases differ, for one user's memories (the `memories`,
+    `memory_sources` and `memory_embeddings` tables themselves are portable).
+
+    A `match` is a full-text query of quoted phrases joined by OR (`"paris" OR "sister"`), as
+    `os1.memory.recall.fts_query` writes it; each backend reads it its own way. Vector search
+    only finds candidates: the memory store reranks them with the exact vectors.
+    """
+
+    @abstractmethod
+    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """Current (not superseded) memories matching, as (id, score), best first; a higher
+        score is better, BM25-like (rarer words and denser matches count more)."""
+
+    @abstractmethod
+    def lexical_from(self, match: str, source_prefix: str, limit: int) -> list[int]:
+        """Ids of matching memories (superseded ones too) with a source starting with
+        `source_prefix`, best first."""
+
+    @abstractmethod
+    def matching(self, match: str) -> list[int]:
+        """Every memory of the user that matches (to forget them)."""
+
+    @abstractmethod
+    def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
+        """Terms found in more than `cap` of the user's memories (counting stops at cap+1)."""
+
+    def prepare(self, dim: int) -> None:  # noqa: B027
+        """Make what vectors of `dim` dimensions are kept in, before the transaction that
+        writes them (DDL of its own, taking locks a writer must not wait for)."""
+
+    @abstractmethod
+    def store_vectors(
+        self, db: Transaction, dim: int, items: Sequence[tuple[int, np.ndarray]]
+    ) -> None:
+        """Index (id, search vector) pairs of `dim` dimensions, inside the writing
+        transaction (an id indexed before is replaced)."""
+
+    @abstractmethod
+    def vector_candidates(self, vector: np.ndarray, k: int) -> list[int]:
+        """Ids of up to `k` memories whose search vectors are near `vector` (approximately)."""
+
+    def nearest(  # noqa: B027
+        self, vector: np.ndarray, limit: int, candidates: int
+    ) -> list[tuple[int, float]] | None:
+        """(id, inner product with `vector`) of the nearest current memories, best first,
+        where the backend scores candidates itself; None leaves the exact rerank of
+        `vector_candidates` to the memory store."""
+        return None
+
+    @abstractmethod
+    def remove(self, db: Transaction, ids: Sequence[int]) -> None:
+        """Drop forgotten memories' index entries, inside the forgetting transaction."""
+
+    def committed(  # noqa: B027
+        self, dim: int, added: Sequence[tuple[int, np.ndarray]], removed: Sequence[int]
+    ) -> None:
+        """After a commit: caches outside the database (an in-memory index) catch up."""
+
 
 MessageStatus = Literal["complete", "cancelled", "error", "interrupted"]
 StoredRole = Literal["system", "user", "assistant", "tool"]
@@ -219,7 +295,25 @@ class Store(ABC):
         """Give deleted rows' bytes back and overwrite them (forgetting); a no-op where the
         backend has nothing to do."""
 
+    def scrub(self) -> None:
+        """After forgetting: leave as few bytes of deleted rows behind as the backend can
+        (index segments that still hold deleted words, free pages, the write-ahead log)."""
+        self.vacuum()
+
+    @abstractmethod
+    def memory_index(self, *, in_memory: bool = True) -> MemoryIndex:
+        """This user's memory search. `in_memory=False` asks a backend with an in-memory
+        candidate index to search its on-disk one instead (benchmarks compare the two)."""
+
+    @abstractmethod
+    def table_exists(self, name: str) -> bool:
+        """Whether a table exists (a skill's, if it is installed)."""
+
+    @abstractmethod
+    def purge_user(self) -> dict[str, int]:
+        """Delete every row of this user in every table with a `user_id` column, except the
+        server's own (`server_*`), in one transaction; rows removed per table. Forget the
+        user's memories first (`MemoryStore.forget`) so derived index entries go too."""
+
     @abstractmethod
     def close(self) -> None: ...
-
-

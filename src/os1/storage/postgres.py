@@ -39,10 +39,12 @@ from os1.storage.base import (
     StoredRole,
     ToolCallRecord,
     ToolCallStatus,
+    now,
     scripts_for,
+    title_from,
 )
+from os1.storage.pg_memory import PostgresMemoryIndex
 from os1.storage.pg_migrations import MIGRATIONS
-from os1.storage.sqlite import now, title_from
 
 # The advisory lock migrations take (any bigint every OS1 process agrees on).
 MIGRATION_LOCK = int.from_bytes(b"os1:migr", "big")
@@ -207,6 +209,8 @@ def storage_error(exc: Exception, url: str) -> StorageError:
 # -- pools --------------------------------------------------------------------------------
 
 _pools: dict[str, ConnectionPool[psycopg.Connection[PgRow]]] = {}
+# Per database URL and set of setting names: those of them the server accepts (query_with).
+_accepted_settings: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 _pools_guard = threading.Lock()
 
 
@@ -392,8 +396,110 @@ class PostgresStore(Store):
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
 
+    def query_with(
+        self, settings: dict[str, str], sql: str, params: Sequence[Any] = ()
+    ) -> list[Row]:
+        """One read with server settings for its transaction only (`SET LOCAL`), such as
+        pgvector's search width. Settings the server refuses (an older pgvector without one
+        of them) are skipped, not an error; what it accepts is remembered per process, so
+        later reads set them in one statement."""
+        names = tuple(settings)
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                accepted = _accepted_settings.get((self.url, names))
+                if accepted is None:
+                    accepted = []
+                    for name in names:
+                        try:
+                            with conn.transaction():  # a savepoint: a refusal is undone
+                                conn.execute(
+                                    "SELECT set_config(%s, %s, true)", (name, settings[name])
+                                )
+                            accepted.append(name)
+                        except (pg_errors.UndefinedObject, pg_errors.InvalidParameterValue):
+                            pass
+                    _accepted_settings[(self.url, names)] = accepted
+                elif accepted:
+                    conn.execute(
+                        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in accepted),
+                        [v for name in accepted for v in (name, settings[name])],
+                    )
+                cur = conn.execute(translate(sql), tuple(params))
+                return list(cur.fetchall()) if cur.description is not None else []
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._fail(exc)
+
+    def create_vector_table(self, dim: int) -> None:
+        """pgvector's table of `dim`-dimensional search vectors with its HNSW (cosine) index,
+        made once under the migration lock so that two processes do not race to create it."""
+        table = f"memory_vec_{int(dim)}"
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} ("
+                    "memory_id BIGINT PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE, "
+                    f"user_id TEXT NOT NULL, embedding vector({int(dim)}) NOT NULL)"
+                )
+                conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {table}_hnsw ON {table} "
+                    "USING hnsw (embedding vector_cosine_ops)"
+                )
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_user ON {table}(user_id)")
+        except (psycopg.Error, PoolTimeout) as exc:
+            self._fail(exc)
+
+    def memory_index(self, *, in_memory: bool = True) -> PostgresMemoryIndex:
+        # `in_memory` means nothing here: candidates always come from the HNSW index.
+        return PostgresMemoryIndex(self)
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.query("SELECT to_regclass(?) IS NOT NULL", (name,))[0][0])
+
     def vacuum(self) -> None:
         """PostgreSQL's autovacuum reclaims deleted rows' space; nothing to do per user."""
+
+    def scrub(self) -> None:
+        """Nothing beyond what PostgreSQL does by itself. VACUUM cannot run inside a
+        transaction block (and would cover every user's rows); deleted tuples stay in the
+        table's pages and the WAL until autovacuum reuses them and the WAL is recycled. An
+        operator who must guarantee erasure runs VACUUM (FULL) and rotates the WAL archive."""
+
+    def purge_user(self) -> dict[str, int]:
+        # Tables with a user_id column in this schema, children before parents, so that no
+        # foreign key is checked against a row already gone (they are not deferrable).
+        tables = [
+            str(r[0])
+            for r in self.query(
+                "SELECT c.table_name FROM information_schema.columns c "
+                "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
+                "AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' "
+                "WHERE c.table_schema = current_schema() AND c.column_name = 'user_id' "
+                "AND c.table_name NOT LIKE 'server\\_%' ORDER BY c.table_name"
+            )
+        ]
+        links = {
+            (str(r[0]), str(r[1]))
+            for r in self.query(
+                "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid <> confrelid"
+            )
+        }
+        ordered: list[str] = []
+        left = list(tables)
+        while left:
+            # A table goes once no table still left references it.
+            ready = [t for t in left if not any((c, t) in links for c in left if c != t)]
+            ready = ready or left[:1]  # a cycle: let the database say what is wrong
+            ordered += ready
+            left = [t for t in left if t not in ready]
+        removed: dict[str, int] = {}
+        with self.transaction() as db:
+            for table in ordered:
+                cur = db.execute(f'DELETE FROM "{table}" WHERE user_id = ?', (self.user_id,))
+                if cur.rowcount:
+                    removed[table] = cur.rowcount
+        return removed
 
     def close(self) -> None:
         """Nothing to close: the pool is the process's, shared by every user's store."""

@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +24,14 @@ from os1.storage.base import (
     StoredRole,
     ToolCallRecord,
     ToolCallStatus,
+    now,
     scripts_for,
+    title_from,
 )
 from os1.storage.migrations import MIGRATIONS
+from os1.storage.sqlite_memory import SQLiteMemoryIndex
 
 DB_FILE = "os1.db"
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _storage_error(exc: sqlite3.Error, path: Path) -> StorageError:
@@ -133,6 +131,40 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
+
+    def scrub(self) -> None:
+        """Merge the full-text index (its old segments still hold deleted words), then
+        rewrite the file and empty the write-ahead log."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO memory_fts(memory_fts) VALUES ('optimize')")
+        self.vacuum()
+
+    def memory_index(self, *, in_memory: bool = True) -> SQLiteMemoryIndex:
+        return SQLiteMemoryIndex(self, in_memory=in_memory)
+
+    def table_exists(self, name: str) -> bool:
+        return bool(
+            self.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        )
+
+    def purge_user(self) -> dict[str, int]:
+        tables = [
+            r[0]
+            for r in self.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE "
+                "'CREATE VIRTUAL TABLE%' AND name NOT LIKE 'server_%' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        removed: dict[str, int] = {}
+        with self.transaction() as db:
+            db.execute("PRAGMA defer_foreign_keys = ON")  # rows go in any order, checked at commit
+            for table in tables:
+                columns = {c[1] for c in db.execute(f'PRAGMA table_info("{table}")').fetchall()}
+                if "user_id" in columns:
+                    cur = db.execute(f'DELETE FROM "{table}" WHERE user_id = ?', (self.user_id,))
+                    if cur.rowcount:
+                        removed[table] = cur.rowcount
+        return removed
 
     @property
     def schema_version(self) -> int:
@@ -409,7 +441,9 @@ class SQLiteStore(Store):
         scripts = scripts_for(migrations, self.dialect)
         if not scripts:
             return
-        with self._lock:
+        # Under the file's writer lock: stores of this process opening together read the
+        # version and apply the steps one after another (another process is caught below).
+        with self._lock, self._writer:
             row = self._db.execute(
                 "SELECT version FROM schema_components WHERE name = ?", (name,)
             ).fetchone()
@@ -454,11 +488,6 @@ def _writer_lock(path: Path) -> threading.RLock:
         if lock is None:
             lock = _writers[key] = threading.RLock()
         return lock
-
-
-def title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 60 else line[:57].rstrip() + "…"
 
 
 def open_store(home: Path, user_id: str = "local") -> SQLiteStore:

@@ -1,0 +1,197 @@
+"""Memory search on SQLite: FTS5 (BM25) for words, sign-bit codes for vector candidates.
+
+Candidates come from an in-memory binary index per user and dimension (loaded from the file
+on first use, shared by every memory store over the same connection), or from the on-disk
+vec0 table of the same codes that sqlite-vec keeps beside it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from os1.storage.base import MemoryIndex, Transaction
+
+if TYPE_CHECKING:
+    from os1.memory.vector_index import BinaryIndex
+    from os1.storage.sqlite import SQLiteStore
+
+# In-memory binary indexes by database connection (one user each) and dimension, shared by
+# every index object over that connection so that all of them see each other's writes.
+_indexes: weakref.WeakKeyDictionary[SQLiteStore, dict[int, BinaryIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _glob_prefix(prefix: str) -> str:
+    return prefix.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]") + "*"
+
+
+class SQLiteMemoryIndex(MemoryIndex):
+    def __init__(self, store: SQLiteStore, *, in_memory: bool = True) -> None:
+        self.db = store
+        self.user_id = store.user_id
+        # False searches the vec0 table instead (slower; kept to compare in benchmarks).
+        self.in_memory = in_memory
+        self._vec_tables: set[int] = set()
+        self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
+
+    # -- words --------------------------------------------------------------------------
+
+    def scoped(self, match: str) -> str:
+        """An FTS5 query for the words of `match` in this user's memories only."""
+        owner = '"' + self.user_id.replace('"', '""') + '"'
+        return f"user_id : {owner} AND text : ({match})"
+
+    def _search_scope(self, match: str) -> str:
+        """`scoped(match)`, or just the text words when this user owns every memory in the
+        file: matching the owner column intersects with every one of their memories, which at
+        100k memories cost more than the words themselves."""
+        version = int(self.db.query("PRAGMA data_version")[0][0])
+        if self._sole_owner is None or self._sole_owner[0] != version:
+            # Two index seeks on (user_id, ...), however many memories there are.
+            others = self.db.query(
+                "SELECT EXISTS (SELECT 1 FROM memories WHERE user_id < ?) "
+                "OR EXISTS (SELECT 1 FROM memories WHERE user_id > ?)",
+                (self.user_id, self.user_id),
+            )
+            self._sole_owner = (version, not others[0][0])
+        return f"text : ({match})" if self._sole_owner[1] else self.scoped(match)
+
+    def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
+        # bm25 weights: the text counts, the owner column (the same for every hit) does not.
+        rows = self.db.query(
+            "SELECT m.id, -bm25(memory_fts, 1.0, 0.0) AS score FROM memory_fts f "
+            "JOIN memories m ON m.id = f.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ? AND m.superseded_by IS NULL "
+            "ORDER BY bm25(memory_fts, 1.0, 0.0) LIMIT ?",
+            (self._search_scope(match), self.user_id, limit),
+        )
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def lexical_from(self, match: str, source_prefix: str, limit: int) -> list[int]:
+        rows = self.db.query(
+            "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ? AND EXISTS (SELECT 1 FROM memory_sources s "
+            "WHERE s.memory_id = m.id AND s.source GLOB ?) ORDER BY bm25(memory_fts, 1.0, 0.0) "
+            "LIMIT ?",
+            (self.scoped(match), self.user_id, _glob_prefix(source_prefix), limit),
+        )
+        return [int(r[0]) for r in rows]
+
+    def matching(self, match: str) -> list[int]:
+        rows = self.db.query(
+            "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid "
+            "WHERE memory_fts MATCH ? AND m.user_id = ?",
+            (self.scoped(match), self.user_id),
+        )
+        return [int(r[0]) for r in rows]
+
+    def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
+        common = set()
+        for term in terms:
+            rows = self.db.query(
+                "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
+                (self._search_scope('"' + term.replace('"', '""') + '"'), cap + 1),
+            )
+            if rows[0][0] > cap:
+                common.add(term)
+        return common
+
+    # -- vectors ------------------------------------------------------------------------
+
+    def _existing_vec_tables(self) -> list[str]:
+        rows = self.db.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'memory_vec_[0-9]*'"
+            " AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+        return [r[0] for r in rows]
+
+    def prepare(self, dim: int) -> None:
+        if dim not in self._vec_tables:
+            with self.db.transaction() as db:
+                self._create(db, dim)
+
+    def _create(self, db: Transaction, dim: int) -> None:
+        db.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS memory_vec_{dim} USING vec0("
+            f"user_id text partition key, embedding bit[{dim}])"
+        )
+        self._vec_tables.add(dim)
+
+    def store_vectors(
+        self, db: Transaction, dim: int, items: Sequence[tuple[int, np.ndarray]]
+    ) -> None:
+        table = f"memory_vec_{dim}"
+        if dim not in self._vec_tables:
+            self._create(db, dim)  # not prepared: in the caller's transaction (DDL is, here)
+        for memory_id, search in items:
+            db.execute(f"DELETE FROM {table} WHERE rowid = ?", (memory_id,))
+            db.execute(
+                f"INSERT INTO {table} (rowid, user_id, embedding) "
+                "VALUES (?, ?, vec_quantize_binary(?))",
+                (memory_id, self.user_id, np.asarray(search, dtype=np.float32).tobytes()),
+            )
+
+    def vector_candidates(self, vector: np.ndarray, k: int) -> list[int]:
+        dim = int(vector.shape[0])
+        if self.in_memory:
+            return self._index(dim).search(vector, k)
+        table = f"memory_vec_{dim}"
+        if table not in self._existing_vec_tables():
+            return []
+        rows = self.db.query(
+            f"SELECT v.rowid FROM {table} v WHERE v.embedding MATCH vec_quantize_binary(?) "
+            "AND k = ? AND v.user_id = ?",
+            (np.asarray(vector, dtype=np.float32).tobytes(), k, self.user_id),
+        )
+        return [int(r[0]) for r in rows]
+
+    def remove(self, db: Transaction, ids: Sequence[int]) -> None:
+        for table in self._existing_vec_tables():
+            db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])
+
+    def committed(
+        self, dim: int, added: Sequence[tuple[int, np.ndarray]], removed: Sequence[int]
+    ) -> None:
+        indexes = _indexes.get(self.db, {})
+        index = indexes.get(dim)
+        if index is not None and added:  # after the commit: a rollback leaves it untouched
+            index.add([i[0] for i in added], np.stack([i[1] for i in added]))
+        if removed:
+            for each in indexes.values():
+                each.remove(list(removed))
+
+    def _index(self, dim: int) -> BinaryIndex:
+        """This user's binary index for `dim`, loaded on first use and caught up with what
+        other connections (another process, the server's other stores) committed since."""
+        from os1.memory.vector_index import BinaryIndex  # memory imports storage, not back
+
+        indexes = _indexes.setdefault(self.db, {})
+        index = indexes.get(dim)
+        version = int(self.db.query("PRAGMA data_version")[0][0])
+        if index is not None and index.data_version == version:
+            return index
+        if index is None:
+            index = indexes[dim] = BinaryIndex(dim)
+        # Read everything embedded since the last read, in chunks (this connection's own
+        # writes, added as they commit, come again: harmless). Memories another connection
+        # deleted linger as candidates until restart, and the rerank drops them; one it embeds
+        # out of id order, below what was already read, waits for a restart.
+        while True:
+            rows = self.db.query(
+                "SELECT e.memory_id, vec_quantize_binary(e.search_vector) FROM memory_embeddings"
+                " e JOIN memories m ON m.id = e.memory_id WHERE e.memory_id > ? "
+                "AND m.user_id = ? AND length(e.search_vector) = ? ORDER BY e.memory_id LIMIT ?",
+                (index.max_id, self.user_id, 4 * dim, 20_000),
+            )
+            if not rows:
+                break
+            codes = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint64)
+            index.add_codes([r[0] for r in rows], codes.reshape(len(rows), index.words))
+            index.max_id = rows[-1][0]
+        index.data_version = version
+        return index
