@@ -3,6 +3,7 @@ real HTTP server speaking the OpenAI API; bad answers and a dead server cost not
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from os1.memory import LongTermMemory
 from os1.memory.embedders import HashingEmbedder
 from os1.memory.importers import ImportedMessage
 from os1.models import create_model
+from os1.models.base import ChatModel
 from os1.storage import SQLiteStore
 from tests.helpers import free_port
 from tests.models import fake_openai_server
@@ -72,3 +74,25 @@ async def test_consolidating_inside_a_running_event_loop_still_asks_the_model(
     memory.import_messages(conversation())
     memory.consolidate()  # as "what do you know about me?" does, from inside a turn
     assert [m.value for m in memory.store.list("fact") if m.attribute == "hometown"] == ["Tromso"]
+
+
+async def test_consolidating_on_an_event_loop_asks_the_model_on_that_same_loop(
+    store: SQLiteStore, server: str
+) -> None:
+    """The server's one loop: no second event loop (or its thread) for the model's calls."""
+    settings = Settings(
+        model="openai:capable", openai_base_url=f"{server}/memory/v1", retries=0, timeout=5
+    )
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    def model() -> ChatModel:
+        loops.append(asyncio.get_running_loop())
+        return create_model(settings)
+
+    memory = LongTermMemory(store, HashingEmbedder(), model_factory=model)
+    memory.import_messages(conversation())
+    assert await memory.aconsolidate() >= len(LINES)
+    assert loops == [asyncio.get_running_loop()]
+    assert [m.value for m in memory.store.list("fact") if m.attribute == "hometown"] == ["Tromso"]
+    assert len(memory.store.list("reflection")) == 1
+    assert memory.store.pending() == []

@@ -1,10 +1,15 @@
 import asyncio
+import time
+from pathlib import Path
 
 import pytest
 
 from os1.config import Settings
 from os1.events import SafetyNotice, TextDelta, TurnDone, TurnError, TurnStarted
+from os1.memory import LongTermMemory
+from os1.memory.embedders import HashingEmbedder
 from os1.mind import persona as keys
+from os1.mind.companion import Companion
 from os1.models.scripted import ScriptedModel
 from os1.storage import SQLiteStore
 from tests.conftest import collect, make_companion
@@ -182,3 +187,52 @@ async def test_a_reply_claiming_to_be_human_is_corrected_in_the_open(
     done = (await collect(companion.turn("tell me about yourself")))[-1]
     assert isinstance(done, TurnDone)
     assert done.text.startswith("I am a human, like you.") and "AI" in done.text
+
+
+class _SlowStore(SQLiteStore):
+    """A store whose writes and reads of the dialogue take a while (a busy disk, a lock)."""
+
+    def add_message(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.25)
+        return super().add_message(*args, **kwargs)
+
+    def dialogue(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.25)
+        return super().dialogue(*args, **kwargs)
+
+
+class _SlowEmbedder(HashingEmbedder):
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        time.sleep(0.25)
+        return super().embed(texts)
+
+
+async def test_a_turn_whose_store_and_recall_block_never_stalls_the_event_loop(
+    home: Path, settings: Settings
+) -> None:
+    """The store's and the memory's blocking work runs on threads: everything else sharing
+    the loop (other users' turns, sockets) keeps running while one turn waits on them."""
+    store = _SlowStore(home / "slow.db")
+    memory = LongTermMemory(store, _SlowEmbedder())
+    memory.remember_turn(store.add_message(store.create_conversation().id, "user", "I sing"), "u")
+    await memory.aconsolidate()  # an embedded memory, so recall embeds the next question
+    companion = Companion(store, ScriptedModel(), settings, memory=memory)
+    gaps: list[float] = []
+
+    async def tick() -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = asyncio.create_task(tick())
+    started = time.perf_counter()
+    events = await collect(companion.turn("do you remember what I do?"))
+    took = time.perf_counter() - started
+    ticker.cancel()
+    store.close()
+    assert isinstance(events[-1], TurnDone)
+    assert took > 0.9  # two writes, a read of the dialogue and an embedding: all slow
+    assert max(gaps, default=took) < 0.2  # yet the loop never waited on any of them

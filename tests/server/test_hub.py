@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,7 @@ from os1.errors import StorageError
 from os1.events import TurnDone
 from os1.server.hub import Hub, ServerOptions
 from os1.skills import Skills
+from os1.storage.sqlite import SQLiteStore
 from tests.server.conftest import GARDEN, server_settings
 
 
@@ -81,9 +84,8 @@ def test_bad_server_options_are_a_clear_config_error() -> None:
         ServerOptions.of(server_settings(colour="blue"))
 
 
-async def test_a_shared_http_model_serves_turns_running_on_worker_loops(home: Path) -> None:
-    """An OpenAI-compatible backend's client belongs to the server's loop; turns on worker
-    loops reach it across threads, all at once."""
+async def test_a_shared_http_model_streams_many_users_turns_at_once(home: Path) -> None:
+    """One OpenAI-compatible client on the server's loop streams every user's reply."""
     from tests.models import fake_openai_server
 
     with fake_openai_server.serve() as url:
@@ -92,6 +94,7 @@ async def test_a_shared_http_model_serves_turns_running_on_worker_loops(home: Pa
                 "model": "openai:tiny",
                 "openai_base_url": f"{url}/ok/v1",
                 "memory_model": "off",
+                "model_tools": "off",  # the streamed reply, not the tool-calling round trip
             }
         )
         hub = Hub(home, settings, skills=Skills([GARDEN]))
@@ -101,3 +104,52 @@ async def test_a_shared_http_model_serves_turns_running_on_worker_loops(home: Pa
         await hub.aclose()
     assert all(r.startswith("Echo: ") for r in replies)
     assert [r.split()[-1] for r in replies] == users
+
+
+async def test_a_tool_calling_model_is_offered_the_users_skills_as_in_the_cli(
+    home: Path,
+) -> None:
+    """The server builds each user's companion where the CLI does: a model that calls tools
+    gets the tool-calling round trip here too."""
+    from tests.models import fake_openai_server
+
+    with fake_openai_server.serve() as url:
+        settings = server_settings().model_copy(
+            update={
+                "model": "openai:tiny",
+                "openai_base_url": f"{url}/ok/v1",
+                "memory_model": "off",
+                "model_tools": "auto",
+            }
+        )
+        hub = Hub(home, settings, skills=Skills([GARDEN]))
+        hub.bind(asyncio.get_running_loop())
+        answer = await reply(hub, "ann", "hello")
+        await hub.aclose()
+    assert answer == "Final: hello"  # the fake server's answer to a request offering tools
+
+
+async def test_a_user_whose_database_is_slow_does_not_hold_up_another(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = make_hub(home)
+    slow_write = SQLiteStore.add_message
+
+    def add_message(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        if self.user_id == "slow":
+            time.sleep(1.0)  # a disk or a lock that keeps this one user waiting
+        return slow_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteStore, "add_message", add_message)
+    finished: list[str] = []
+
+    async def turn(user: str) -> None:
+        await reply(hub, user, "hi")
+        finished.append(user)
+
+    slow = asyncio.create_task(turn("slow"))
+    await asyncio.sleep(0.1)  # the slow user's turn is waiting on its first write
+    await asyncio.wait_for(turn("quick"), timeout=0.9)
+    await slow
+    await hub.aclose()
+    assert finished == ["quick", "slow"]

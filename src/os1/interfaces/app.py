@@ -7,6 +7,7 @@ from pathlib import Path
 
 from os1.config import Settings, load_settings, resolve_home
 from os1.memory import LongTermMemory
+from os1.mind.assembly import build_companion, open_memory, skill_context
 from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
@@ -53,15 +54,7 @@ class App:
     @property
     def memory(self) -> LongTermMemory:
         if self._memory is None:
-            settings = self.settings
-            capable = settings.memory_model == "on" or (
-                settings.memory_model == "auto" and settings.model.startswith("openai:")
-            )
-            self._memory = LongTermMemory(
-                self.store,
-                settings.embedder,
-                model_factory=(lambda: create_model(settings)) if capable else None,
-            )
+            self._memory = open_memory(self.store, self.settings, self.settings.embedder)
         return self._memory
 
     @property
@@ -71,23 +64,18 @@ class App:
         return self._skills
 
     def skill_context(self) -> SkillContext:
-        return SkillContext(
-            store=self.store,
-            settings=self.settings,
-            home=self.home,
-            memory=self.memory if self.settings.memory else None,
-            model=self.model,
-        )
+        memory = self.memory if self.settings.memory else None
+        return skill_context(self.store, self.settings, self.home, self.model, memory)
 
     def companion(self, *, background: bool = False) -> Companion:
-        return Companion(
+        return build_companion(
             self.store,
             self.model,
             self.settings,
+            home=self.home,
             memory=self.memory if self.settings.memory else None,
-            consolidate_in_background=background,
             skills=self.skills,
-            skill_context=self.skill_context(),
+            consolidate_in_background=background,
         )
 
     def close(self) -> None:

@@ -3,8 +3,9 @@ for the owner of its API token (`Authorization: Bearer os1_…`), exactly as the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from mcp.server.context import ServerRequestContext
@@ -13,6 +14,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
 from os1.errors import OS1Error
+from os1.events import Event
 from os1.mcp.server import UserParts, build_server, with_memory_tools
 from os1.server.auth import identify
 from os1.server.errors import error_response, status_for
@@ -21,6 +23,14 @@ from os1.skills import SkillContext, Skills
 
 # Where the authenticated user travels with the request, from the door to the tool.
 USER_KEY = "os1.user_id"
+
+
+def _here(make: Callable[[], AsyncIterator[Event]]) -> AsyncIterator[Event]:
+    return make()
+
+
+async def _in_thread(fn: Callable[[], str]) -> str:
+    return await asyncio.to_thread(fn)
 
 
 class McpEndpoint:
@@ -59,11 +69,11 @@ class McpEndpoint:
                 settings=runtime.settings,
                 home=runtime.home,
                 memory=runtime.memory,
-                model=hub.shared_model,
+                model=hub.model,
             )
-            yield UserParts(
-                skills=self.skills, ctx=ctx_, stream=hub.threads.stream, call=hub.threads.call
-            )
+            # The tool runs on the server's loop like any turn (its blocking tools go to
+            # threads inside the runner); reading a resource is blocking work for a thread.
+            yield UserParts(skills=self.skills, ctx=ctx_, stream=_here, call=_in_thread)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

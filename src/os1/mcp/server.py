@@ -10,6 +10,7 @@ local user over stdio, the token's owner over HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -79,8 +80,8 @@ class UserParts:
 
     skills: Skills
     ctx: SkillContext
-    # Runs an async generator where this user's store may be used (a worker thread on the
-    # server; here, over stdio).
+    # Runs an async generator that uses this user's parts (on the server, and over stdio,
+    # simply on the running loop: the parts move their blocking work to threads).
     stream: Callable[[Callable[[], AsyncIterator[Event]]], AsyncIterator[Event]]
     # Runs blocking work on this user's store (a worker thread on the server).
     call: Callable[[Callable[[], str]], Awaitable[str]]
@@ -134,8 +135,10 @@ async def call_tool(parts: UserParts, name: str, arguments: dict[str, Any]) -> t
     runner = ToolRunner(parts.skills, parts.ctx)
 
     async def run() -> AsyncIterator[Event]:
-        parts.skills.prepare(parts.ctx)  # this user's skill tables, up to date
-        conversation = mcp_conversation(parts.ctx.store)
+        # This user's skill tables, up to date, and the conversation the call is kept in:
+        # store work, on a thread so the server's one loop never waits on it.
+        await asyncio.to_thread(parts.skills.prepare, parts.ctx)
+        conversation = await asyncio.to_thread(mcp_conversation, parts.ctx.store)
         async for event in runner.run_one(conversation, PlannedCall(name, arguments), "model"):
             yield event
 

@@ -3,6 +3,7 @@ recall into the prompt, and the user in control (see, correct, forget, export, i
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -97,8 +98,29 @@ class LongTermMemory:
                 break
         return chosen
 
+    async def arelevant(
+        self,
+        text: str,
+        *,
+        exclude_sources: set[str],
+        budget_tokens: int,
+        count_tokens: Callable[[str], int],
+    ) -> list[Hit]:
+        """`relevant` off the event loop: recall embeds the query and searches the store."""
+        return await asyncio.to_thread(
+            self.relevant,
+            text,
+            exclude_sources=exclude_sources,
+            budget_tokens=budget_tokens,
+            count_tokens=count_tokens,
+        )
+
     def consolidate(self) -> int:
         return self.consolidator.run()
+
+    async def aconsolidate(self) -> int:
+        """`consolidate` for an event loop: blocking parts on threads, a model awaited."""
+        return await self.consolidator.arun()
 
 
 def context_line(memory: Memory) -> str:

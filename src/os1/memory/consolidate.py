@@ -22,6 +22,8 @@ from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source
 from os1.models.base import ChatModel
 
 T = TypeVar("T")
+# What a capable model adds to a batch: facts per episode id, and reflections per session.
+_ModelExtras = tuple[dict[int, list[Extracted]], list[tuple[list[Memory], str]]]
 
 # Episodes spoken by the companion itself: what it said is not a fact about anyone.
 COMPANION_SPEAKER = "assistant"
@@ -43,7 +45,8 @@ class Consolidator:
         self.memories = memories
         self.embedder = embedder
         self.batch = batch
-        # A capable model, created inside the worker thread's own event loop when needed.
+        # A capable model, created when needed on the loop that awaits it (`arun`), or on a
+        # loop of its own for the blocking `run` of the command line.
         self.model_factory = model_factory
         # One consolidation at a time per store: two would derive the same facts twice.
         self._running = threading.Lock()
@@ -57,19 +60,42 @@ class Consolidator:
                 done += len(batch)
         return done
 
+    async def arun(self) -> int:
+        """`run` for an event loop: the store and the embedder work on worker threads, a
+        capable model's calls are awaited on the caller's own loop (no loop of their own)."""
+        # Polled rather than waited for in a thread: a cancelled wait must not take the lock
+        # later and keep it forever.
+        while not self._running.acquire(blocking=False):
+            await asyncio.sleep(0.05)
+        try:
+            done = 0
+            while batch := await asyncio.to_thread(self.memories.pending, self.batch):
+                await asyncio.to_thread(self._embed, batch)
+                heard = _heard(batch)
+                extras: _ModelExtras = ({}, [])
+                if self.model_factory is not None and heard:
+                    extras = await self._ask_model(heard)
+                await asyncio.to_thread(self._derive_all, batch, heard, *extras)
+                done += len(batch)
+            return done
+        finally:
+            self._running.release()
+
     def _process(self, batch: list[Memory]) -> None:
         self._embed(batch)
-        # Facts about the user come only from their own words: never from an untrusted
-        # episode (a reply written while a mail was in view, a quoted note).
-        heard = [
-            m
-            for m in batch
-            if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
-        ]
-        from_model: dict[int, list[Extracted]] = {}
-        reflections: list[tuple[list[Memory], str]] = []
+        heard = _heard(batch)
+        extras: _ModelExtras = ({}, [])
         if self.model_factory is not None and heard:
-            from_model, reflections = _run_blocking(self._ask_model(heard))
+            extras = _run_blocking(self._ask_model(heard))
+        self._derive_all(batch, heard, *extras)
+
+    def _derive_all(
+        self,
+        batch: list[Memory],
+        heard: list[Memory],
+        from_model: dict[int, list[Extracted]],
+        reflections: list[tuple[list[Memory], str]],
+    ) -> None:
         for memory in heard:
             facts = extract(_spoken_text(memory), memory.speaker or "the user")
             seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
@@ -95,9 +121,7 @@ class Consolidator:
             )
         self.memories.mark_consolidated([m.id for m in batch])
 
-    async def _ask_model(
-        self, heard: list[Memory]
-    ) -> tuple[dict[int, list[Extracted]], list[tuple[list[Memory], str]]]:
+    async def _ask_model(self, heard: list[Memory]) -> _ModelExtras:
         assert self.model_factory is not None
         model = self.model_factory()
         facts: dict[int, list[Extracted]] = {}
@@ -190,6 +214,16 @@ def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def _heard(batch: list[Memory]) -> list[Memory]:
+    # Facts about the user come only from their own words: never from an untrusted
+    # episode (a reply written while a mail was in view, a quoted note).
+    return [
+        m
+        for m in batch
+        if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
+    ]
 
 
 def _spoken_text(memory: Memory) -> str:

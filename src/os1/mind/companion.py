@@ -72,7 +72,7 @@ class Companion:
         self.memory = memory
         self.consolidate_in_background = consolidate_in_background
         self._today = today
-        self._background: asyncio.Future[int] | None = None
+        self._background: asyncio.Task[int] | None = None
         self._openers: dict[int, tuple[str, str]] = {}  # inner life: conversation -> line
         # -- MCP: the tools of the servers in [mcp.servers], for a model that calls tools
         if skills is not None and has_servers(settings):
@@ -102,7 +102,7 @@ class Companion:
         *,
         new: bool = False,
         interrupted_text: Callable[[], str] | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """One exchange. The user's message is committed before anything else happens.
 
         `interrupted_text` (voice) says what was actually spoken aloud: if the turn is
@@ -111,28 +111,27 @@ class Companion:
         if not text.strip():
             yield _error(EmptyMessage("there is nothing to say in that message"))
             return
+        # The store, the memory and the language checks block: they run on worker threads,
+        # a few calls per turn, so one event loop serves every user's turn.
         try:
-            conv = self.conversation_for(conversation_id, new)
-            user_msg = self.store.add_message(conv, "user", text)
-            identity = self.identity
-            if self.memory is not None:
-                self.memory.remember_turn(user_msg, identity.user_name or "user")
+            conv, user_msg, identity = await asyncio.to_thread(
+                self._take_in, text, conversation_id, new
+            )
         except OS1Error as exc:
             yield _error(exc)
             return
         yield TurnStarted(conversation_id=conv, user_message_id=user_msg.id)
         # -- inner life: take in the message; one follow-up line may open the reply
-        inner = self._inner_life(user_msg)
+        inner, policy = await asyncio.to_thread(self._consider, text, identity, user_msg)
         # -- end inner life
 
-        policy = self._policy_reply(text, identity, user_msg)
         if policy is not None:
             kind, reply = policy
             if kind != "memory":
                 yield SafetyNotice(kind=kind)
             yield TextDelta(text=reply)
             # A memory request's reply is about memory itself: not worth remembering.
-            stored = self._store_reply(
+            stored = await self._store_reply(
                 conv, reply, "complete", {"policy": kind}, remember=kind != "memory"
             )
             yield TurnDone(
@@ -142,37 +141,36 @@ class Companion:
 
         # -- inner life: an anniversary, a thread whose day has passed, yesterday's mood. It
         # opens the reply and is kept as part of it (one assistant message, roles alternate).
-        opener = inner.opener() if inner is not None else None
+        opener, planned = await asyncio.to_thread(self._opener_and_plan, inner, text)
         if opener is not None:
             self._openers[conv] = (opener.text, opener.kind)
             yield TextDelta(text=opener.text + "\n\n")
         # -- end inner life
 
-        if self.skills is not None and self.skill_context is not None:
-            # Only the user's own words reach the intents: never text from a mail or a file.
-            planned = self.skills.plan(text, self.skill_context)
-            if planned is not None:
-                async for event in self._opened(conv, self._skill_reply(conv, *planned), opener):
-                    yield event
-                if inner is not None:  # inner life, after the reply
-                    inner.open_threads(user_msg)
-                return
+        if planned is not None:
+            async for event in self._opened(conv, self._skill_reply(conv, *planned), opener):
+                yield event
+            if inner is not None:  # inner life, after the reply
+                await asyncio.to_thread(inner.open_threads, user_msg)
+            return
 
         # Small-model profile: questions about what the user told OS1 answered from memory.
         if self.memory is not None and small_model.profile_enabled(self.settings, self.model):
-            answered = answer_question(self.memory, text, identity.user_name)
+            answered = await asyncio.to_thread(
+                answer_question, self.memory, text, identity.user_name
+            )
             if answered is not None:
                 async for event in self._opened(conv, self._memory_answer(conv, answered), opener):
                     yield event
                 if inner is not None:  # inner life, after the reply
-                    inner.open_threads(user_msg)
+                    await asyncio.to_thread(inner.open_threads, user_msg)
                 return
 
         replying = self._model_reply(conv, user_msg, identity, interrupted_text)
         async for event in self._opened(conv, replying, opener):
             yield event
         if inner is not None:  # inner life: after the reply, so nobody waits for the parse
-            inner.open_threads(user_msg)
+            await asyncio.to_thread(inner.open_threads, user_msg)
         self._consolidate_later()
 
     async def _opened(
@@ -188,6 +186,34 @@ class Companion:
                     yield event
         finally:
             self._openers.pop(conv, None)  # a reply that stored nothing leaves no line behind
+
+    def _take_in(
+        self, text: str, conversation_id: int | None, new: bool
+    ) -> tuple[int, StoredMessage, Identity]:
+        """Commit the user's words (and keep them as an episode) before anything else."""
+        conv = self.conversation_for(conversation_id, new)
+        user_msg = self.store.add_message(conv, "user", text)
+        identity = self.identity
+        if self.memory is not None:
+            self.memory.remember_turn(user_msg, identity.user_name or "user")
+        return conv, user_msg, identity
+
+    def _consider(
+        self, text: str, identity: Identity, user_msg: StoredMessage
+    ) -> tuple[InnerLife | None, tuple[PolicyKind, str] | None]:
+        """The inner life takes in the message; then the replies decided in code."""
+        inner = self._inner_life(user_msg)
+        return inner, self._policy_reply(text, identity, user_msg)
+
+    def _opener_and_plan(
+        self, inner: InnerLife | None, text: str
+    ) -> tuple[Opener | None, tuple[str, list[PlannedCall]] | None]:
+        """The inner life's opening line, if any; then the skill an intent recognises."""
+        opener = inner.opener() if inner is not None else None
+        if self.skills is None or self.skill_context is None:
+            return opener, None
+        # Only the user's own words reach the intents: never text from a mail or a file.
+        return opener, self.skills.plan(text, self.skill_context)
 
     def _inner_life(self, user_msg: StoredMessage) -> InnerLife | None:
         """The inner life, having observed this message (None when it is off)."""
@@ -224,17 +250,17 @@ class Companion:
         meta: dict[str, object] = {"policy": "skill", "intent": intent_name, "tool_calls": call_ids}
         if any(o.untrusted for o in runner.outputs):
             meta["untrusted"] = True
-        stored = self._store_reply(conv, reply, "complete", meta, remember=False)
+        stored = await self._store_reply(conv, reply, "complete", meta, remember=False)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
-    async def decide(self, call_id: str, approve: bool) -> AsyncIterator[Event]:
+    async def decide(self, call_id: str, approve: bool) -> AsyncGenerator[Event, None]:
         """The user confirms (or declines) one pending action, by its id."""
         if self.skills is None or self.skill_context is None:
             yield _error(OS1Error("this companion has no skills to confirm"))
             return
         runner = ToolRunner(self.skills, self.skill_context)
         try:
-            conv = self.store.get_tool_call(call_id).conversation_id
+            conv = (await asyncio.to_thread(self.store.get_tool_call, call_id)).conversation_id
             result = await runner.decide(call_id, approve)
         except OS1Error as exc:
             yield _error(exc)
@@ -249,7 +275,7 @@ class Companion:
         }
         if any(o.untrusted for o in runner.outputs):
             meta["untrusted"] = True
-        stored = self._store_reply(conv, reply, "complete", meta, remember=False)
+        stored = await self._store_reply(conv, reply, "complete", meta, remember=False)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     def _policy_reply(
@@ -281,7 +307,7 @@ class Companion:
             yield MemoryRecalled(memories=[h.as_dict() for h in answered.hits])
         yield TextDelta(text=answered.text)
         # It repeats a memory: storing it as one again would only duplicate it.
-        stored = self._store_reply(conv, answered.text, "complete", meta, remember=False)
+        stored = await self._store_reply(conv, answered.text, "complete", meta, remember=False)
         yield TurnDone(
             conversation_id=conv, message_id=stored.id, text=answered.text, status="complete"
         )
@@ -301,7 +327,7 @@ class Companion:
             return lines
         return self.store.dialogue(conv, scan)
 
-    def _store_reply(
+    async def _store_reply(
         self,
         conv: int,
         text: str,
@@ -309,6 +335,14 @@ class Companion:
         meta: dict[str, object],
         *,
         remember: bool = True,
+    ) -> StoredMessage:
+        # Shielded: a reply being stored as a turn is cancelled is stored all the same.
+        return await asyncio.shield(
+            asyncio.to_thread(self._store_reply_now, conv, text, status, meta, remember)
+        )
+
+    def _store_reply_now(
+        self, conv: int, text: str, status: MessageStatus, meta: dict[str, object], remember: bool
     ) -> StoredMessage:
         opener = self._openers.pop(conv, None)
         if opener is not None and status != "interrupted":  # what was spoken includes it
@@ -331,7 +365,8 @@ class Companion:
         started = time.perf_counter()
         try:
             await self.model.load()
-            stored_history = [m for m in self._recent_dialogue(conv) if m.id != user_msg.id]
+            dialogue = await asyncio.to_thread(self._recent_dialogue, conv)
+            stored_history = [m for m in dialogue if m.id != user_msg.id]
             # Replies that carried outside text (a mail, a file) go back to the model only as
             # quoted data, and a turn that sees them may not call tools.
             tainted = any(m.untrusted for m in stored_history)
@@ -357,7 +392,7 @@ class Companion:
                 reply_tokens = small_model.reply_tokens(self.settings)
             # -- end small-model profile
             if self.memory is not None and not small:
-                hits = self.memory.relevant(
+                hits = await self.memory.arelevant(
                     user_msg.content,
                     exclude_sources={f"msg:{m.id}" for m in stored_history}
                     | {f"msg:{user_msg.id}"},
@@ -409,15 +444,16 @@ class Companion:
             # Ctrl-C or a closed socket: keep what was written, marked as cancelled. A barge-in:
             # keep only what was spoken aloud, never the unspoken rest.
             if interrupted_text is not None:
-                self._store_reply(conv, interrupted_text(), "interrupted", meta)
+                await self._store_reply(conv, interrupted_text(), "interrupted", meta)
             else:
-                self._store_reply(conv, "".join(produced), "cancelled", meta)
+                await self._store_reply(conv, "".join(produced), "cancelled", meta)
             raise
         except OS1Error as exc:
             stored_id = None
             if produced:
                 meta["error"] = exc.code
-                stored_id = self._store_reply(conv, "".join(produced), "error", meta).id
+                stored = await self._store_reply(conv, "".join(produced), "error", meta)
+                stored_id = stored.id
             yield _error(exc, stored_id)
             return
 
@@ -433,7 +469,7 @@ class Companion:
             meta["small_model"] = gate.issues
             # Words that spoke as the user or a human are never memory about anyone.
             remember = not (gate.role_confusion_seen or "replaced" in gate.issues)
-        stored = self._store_reply(conv, reply, "complete", meta, remember=remember)
+        stored = await self._store_reply(conv, reply, "complete", meta, remember=remember)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
     def _model_calls_tools(self) -> bool:
@@ -513,12 +549,12 @@ class Companion:
             meta["untrusted"] = True
 
     def _consolidate_later(self) -> None:
-        """Derive memories from the new turns in a worker thread, one run at a time."""
+        """Derive memories from the new turns in the background, one run at a time."""
         if self.memory is None or not self.consolidate_in_background:
             return
         if self._background is not None and not self._background.done():
             return
-        self._background = asyncio.get_running_loop().run_in_executor(None, self.memory.consolidate)
+        self._background = asyncio.get_running_loop().create_task(self.memory.aconsolidate())
 
     async def settle(self) -> None:
         """Wait for background consolidation (before closing the store)."""

@@ -1,6 +1,9 @@
 """Many users from one process: one shared model and embedder, and for each user their own
 store, memory and companion, kept in a bounded LRU cache.
 
+Everything runs on the server's one event loop; the parts that block (the store, recall's
+embedding, consolidation) hand their work to threads themselves, so a turn is a plain task.
+
 A user's parts are pinned while a request uses them; eviction only closes unpinned ones, so a
 turn never loses its database under it.
 """
@@ -13,6 +16,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -21,14 +25,14 @@ from os1.config import Settings, read_config_file
 from os1.events import Event
 from os1.memory import LongTermMemory
 from os1.memory.embedders import Embedder, get_embedder
+from os1.mind.assembly import build_companion, open_memory
 from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
 from os1.server.errors import TooLarge
 from os1.server.options import ServerOptions
-from os1.server.threads import LoopModel, TurnThreads
 from os1.server.users import LOCAL_USER
-from os1.skills import SkillContext, Skills
+from os1.skills import Skills
 from os1.storage.sqlite import DB_FILE, SQLiteStore
 
 log = logging.getLogger("os1.server")
@@ -74,14 +78,13 @@ class Hub:
         self.db_path = home / DB_FILE
         self.model = model or create_model(settings)
         self.skills = skills if skills is not None else Skills()
-        self._threads: TurnThreads | None = None
         # Bring the schema up to date once, before many users open connections at once.
         SQLiteStore(self.db_path, LOCAL_USER).close()
         self._embedder: Embedder | None = None
-        self._loop_model: LoopModel | None = None
+        self._executor: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[str, UserRuntime] = OrderedDict()
+        # Guards the cache against the worker threads that build users' parts.
         self._lock = threading.Lock()
-        self._threads_lock = threading.Lock()
         self._consolidating: dict[str, asyncio.Task[None]] = {}
         self._upkeep: set[asyncio.Task[None]] = set()
         self._consolidate_gate: asyncio.Semaphore | None = None
@@ -89,22 +92,14 @@ class Hub:
     # -- shared parts -------------------------------------------------------------------
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Called on the server's loop at start-up: the shared model lives there."""
-        self._loop_model = LoopModel(self.model, loop)
+        """Called on the server's loop at start-up. `server.turn_threads` sizes the threads
+        that every `asyncio.to_thread` of this loop uses (0: asyncio's default)."""
         self._consolidate_gate = asyncio.Semaphore(1)
-
-    @property
-    def threads(self) -> TurnThreads:
-        """Worker threads, started on first use: an app whose lifespan never runs (a schema
-        check, a test) starts none, so it leaves no loops or threads behind."""
-        with self._threads_lock:
-            if self._threads is None:
-                self._threads = TurnThreads(self.options.turn_threads)
-            return self._threads
-
-    @property
-    def shared_model(self) -> ChatModel:
-        return self._loop_model or self.model
+        if self.options.turn_threads and self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                self.options.turn_threads, thread_name_prefix="os1-blocking"
+            )
+            loop.set_default_executor(self._executor)
 
     @property
     def embedder(self) -> Embedder:
@@ -132,27 +127,10 @@ class Hub:
         try:
             # Thousands of connections to one file: keep each one's page cache small.
             store.query(f"PRAGMA cache_size = -{int(self.options.sqlite_cache_kib)}")
-            memory = None
-            if settings.memory:
-                capable = settings.memory_model == "on" or (
-                    settings.memory_model == "auto" and settings.model.startswith("openai:")
-                )
-                memory = LongTermMemory(
-                    store,
-                    self.embedder,
-                    model_factory=(lambda: create_model(settings)) if capable else None,
-                )
+            memory = open_memory(store, settings, self.embedder) if settings.memory else None
             home = self.user_home(user_id)
-            context = SkillContext(
-                store=store, settings=settings, home=home, memory=memory, model=self.shared_model
-            )
-            companion = Companion(
-                store,
-                self.shared_model,
-                settings,
-                memory=memory,
-                skills=self.skills,
-                skill_context=context,
+            companion = build_companion(
+                store, self.model, settings, home=home, memory=memory, skills=self.skills
             )
         except BaseException:
             store.close()
@@ -206,7 +184,7 @@ class Hub:
         """A user's parts, pinned for the duration of the block."""
         runtime = self._pin_cached(user_id)
         if runtime is None:
-            built = await self.threads.call(lambda: self._open(user_id))
+            built = await asyncio.to_thread(self._open, user_id)
             runtime = self._pin_new(built)
         try:
             yield runtime
@@ -216,7 +194,7 @@ class Hub:
     async def run(self, user_id: str, work: Callable[[UserRuntime], T]) -> T:
         """Blocking work on a user's parts (queries, memory edits), off the server's loop."""
         async with self.use(user_id) as runtime:
-            return await self.threads.call(lambda: work(runtime))
+            return await asyncio.to_thread(work, runtime)
 
     @property
     def cached_users(self) -> int:
@@ -235,11 +213,10 @@ class Hub:
     async def turn(
         self, user_id: str, text: str, conversation_id: int | None = None, *, new: bool = False
     ) -> AsyncGenerator[Event, None]:
-        """One user's turn as typed events, run in a worker thread."""
+        """One user's turn as typed events."""
         self.check_text(text)
         async with self.use(user_id) as runtime:
-            companion = runtime.companion
-            events = self.threads.stream(lambda: companion.turn(text, conversation_id, new=new))
+            events = runtime.companion.turn(text, conversation_id, new=new)
             async with contextlib.aclosing(events):
                 async for event in events:
                     yield event
@@ -250,8 +227,7 @@ class Hub:
     ) -> AsyncGenerator[Event, None]:
         """Confirm or decline one of this user's pending actions (another's is NotFound)."""
         async with self.use(user_id) as runtime:
-            companion = runtime.companion
-            events = self.threads.stream(lambda: companion.decide(call_id, approve))
+            events = runtime.companion.decide(call_id, approve)
             async with contextlib.aclosing(events):
                 async for event in events:
                     yield event
@@ -277,15 +253,15 @@ class Hub:
             async with self._consolidate_gate, self.use(user_id) as runtime:
                 self._consolidating.pop(user_id, None)
                 if runtime.memory is not None:
-                    await asyncio.to_thread(runtime.memory.consolidate)
+                    await runtime.memory.aconsolidate()
         except Exception:  # noqa: BLE001 - upkeep must never take the server down
             log.exception("consolidating memories failed for a user")
         finally:
             self._consolidating.pop(user_id, None)
 
     async def aclose(self) -> None:
-        # Runs not started yet are cancelled; one already consolidating (in a thread, which
-        # cannot be cancelled) is waited for, so no store closes under it.
+        # Runs not started yet are cancelled; one already consolidating (its store work is on
+        # a thread, which cannot be cancelled) is waited for, so no store closes under it.
         for task in list(self._consolidating.values()):
             task.cancel()
         await asyncio.gather(*list(self._upkeep), return_exceptions=True)
@@ -296,8 +272,10 @@ class Hub:
             runtime.retired = True
             if runtime.pins == 0:
                 runtime.close()
-        if self._threads is not None:
-            self._threads.close()
-            self._threads = None
+        if self._executor is not None:
+            # Idle threads end now (work already queued still finishes): a hub closed on a
+            # loop that lives on, as in tests, leaves none behind.
+            self._executor.shutdown(wait=False)
+            self._executor = None
         with contextlib.suppress(Exception):
             await self.model.aclose()

@@ -16,7 +16,9 @@ class ServerOptions(BaseModel):
 
     single_user: bool = Field(True, description="No login on loopback while no account exists")
     cache_users: int = Field(256, ge=1, description="Users whose companion stays open")
-    turn_threads: int = Field(8, ge=0, le=256, description="Worker event loops for turns")
+    turn_threads: int = Field(
+        8, ge=0, le=256, description="Threads for blocking work (store, recall, embedding)"
+    )
     max_message_chars: int = Field(32_000, ge=1)
     max_upload_bytes: int = Field(25 * 2**20, ge=1024)
     consolidate_after: float = Field(2.0, ge=0, description="Seconds after a turn")
