@@ -215,18 +215,34 @@ class Companion:
         # Only the user's own words reach the intents: never text from a mail or a file.
         return opener, self.skills.plan(text, self.skill_context)
 
+    def _self_summary(self) -> str | None:
+        """The companion's grown self, for the prompt after the persona (None when off)."""
+        from os1.inner.life import enabled
+        from os1.inner.self import Self
+
+        return (Self(self.store).summary() or None) if enabled(self.settings) else None
+
     def _inner_life(self, user_msg: StoredMessage) -> InnerLife | None:
         """The inner life, having observed this message (None when it is off)."""
         from os1.inner.life import InnerLife, enabled
 
         if not enabled(self.settings):
             return None
-        inner = InnerLife(self.store, self.settings)
+        # A capable model (the one consolidation asks, where there is one) writes the journal
+        # and words yesterday's mood; the small model leaves both to code.
+        model = self.memory.consolidator.model_factory if self.memory is not None else None
+        inner = InnerLife(self.store, self.settings, model=model)
         # -- journal: days that ended (or went quiet) without an entry, before this message
         if self.memory is not None:
             from os1.inner.journal import catch_up
 
-            catch_up(self.store, self.memory.store, inner.now, self.settings.journal_after_minutes)
+            catch_up(
+                self.store,
+                self.memory.store,
+                inner.now,
+                self.settings.journal_after_minutes,
+                model,
+            )
         # -- end journal
         inner.observe(user_msg)
         return inner
@@ -406,6 +422,7 @@ class Companion:
                     tainted = tainted or any(h.memory.untrusted for h in hits)
                     meta["memories"] = [h.memory.id for h in hits]
                     yield MemoryRecalled(memories=[h.as_dict() for h in hits])
+            self_summary = await asyncio.to_thread(self._self_summary)  # reads the profile
             messages = compose_prompt(
                 system=system,
                 history=history,
@@ -414,6 +431,7 @@ class Companion:
                 reply_tokens=reply_tokens,
                 count=self.model.count_message_tokens,
                 context=context,
+                self_summary=self_summary,  # the self: after the persona
             )
             if tainted:
                 # The reply is kept as conversation text marked untrusted: never a fact about
