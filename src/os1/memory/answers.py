@@ -28,7 +28,10 @@ from os1.language.analysis import text_of
 from os1.memory.recall import Hit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from os1.memory import LongTermMemory
+    from os1.memory.store import Memory
 
 # A question about the user's own facts, read from the parse.
 _WORDS = json.loads(
@@ -239,12 +242,10 @@ def answer_question(
     about_me = asked.subject == "user" or asked.subject in me
     subject_words = [] if about_me else asked.subject.replace("-", " ").split()
     memory.consolidate()  # facts from what was said moments ago
-    best: tuple[float, Hit] | None = None
     lookup = [asked.subject, *subject_words] if not about_me else sorted(me)
-    for hit in _candidates(memory, question, lookup):
-        fact = hit.memory
-        if fact.kind not in ("fact", "preference") or fact.superseded_by is not None:
-            continue
+
+    def score_of(fact: Memory, found: float) -> float | None:
+        """How well a fact answers the question; None when it does not."""
         subject = (fact.subject or "").lower()
         attribute = (fact.attribute or "").lower()
         value = (fact.value or "").lower()
@@ -253,30 +254,69 @@ def answer_question(
         score = 0.0
         if about_me:
             if subject not in me:
-                continue
+                return None
         else:
             whole = asked.subject in named or _singular(asked.subject) in named
             if not whole and not all(w in named or _singular(w) in named for w in subject_words):
-                continue
+                return None
             score += 1.0 + (0.5 if subject in (asked.subject, _singular(asked.subject)) else 0.0)
         if wanted:
             if not any(a in attribute for a in wanted):
-                continue
+                return None
             if attribute == "relation" and subject in (asked.subject, *me):
-                continue  # "what's my sister called": Catherine's relation, not the sister's
+                return None  # "what's my sister called": Catherine's relation, not the sister's
             score += 1.0 + (0.5 if attribute != "relation" else 0.0)
         elif asked.attribute == "who" and attribute == "relation":
             score += 0.5
         score += sum(1 for t in asked.terms if t in named or _singular(t) in named)
-        score += hit.score * 0.01
+        score += found * 0.01
         if fact.untrusted:
             score -= 0.75  # what the user said outweighs what a mail or a note claims
-        if best is None or score > best[0]:
+        return score
+
+    best: tuple[float, Hit] | None = None
+    for hit in _candidates(memory, question, lookup):
+        fact = hit.memory
+        if fact.kind not in ("fact", "preference") or fact.superseded_by is not None:
+            continue
+        score = score_of(fact, hit.score)
+        if score is not None and (best is None or score > best[0]):
             best = (score, hit)
     if best is None:
+        ended = _ended(memory, lookup, score_of)
+        if ended is not None:
+            return ended
         return MemoryAnswer("I don't think you've told me that yet. Would you like to?", [])
     hit = best[1]
     return MemoryAnswer(_cite(_second_person(hit.memory.text, user_name), hit), [hit])
+
+
+def _ended(
+    memory: LongTermMemory,
+    subjects: list[str],
+    score_of: Callable[[Memory, float], float | None],
+) -> MemoryAnswer | None:
+    """ "Where do I live?" after "I don't live in Leeds anymore": nothing holds the slot now,
+    and the answer says so with the turn that ended it, rather than "you never told me"."""
+    ended: list[tuple[float, Memory]] = []
+    for subject in dict.fromkeys([*subjects, *map(_singular, subjects)]):
+        for fact in memory.store.list("fact", subject=subject, include_superseded=True):
+            if fact.superseded_by is not None and (score := score_of(fact, 0.0)) is not None:
+                ended.append((score, fact))
+    for _, fact in sorted(ended, key=lambda pair: (-pair[0], -pair[1].id)):
+        by = memory.store.get_many([fact.superseded_by or 0])
+        if by and by[0].kind == "episode":
+            # Ended by a turn, not replaced by a newer fact: the slot is empty now.
+            when = _day(by[0].said_at or by[0].created_at)
+            said = f"You told me on {when}" if when else "You told me"
+            words = _spoken(by[0]).rstrip()
+            words = words if words.endswith((".", "!", "?")) else words + "."
+            return MemoryAnswer(
+                f'{said}: "{words}" I haven\'t heard more since.',
+                [Hit(by[0], 0.0)],
+            )
+        return None  # the best match was replaced by a newer fact, which should have answered
+    return None
 
 
 def _candidates(memory: LongTermMemory, question: str, subjects: list[str]) -> list[Hit]:
@@ -322,6 +362,12 @@ def _cite(sentence: str, hit: Hit) -> str:
         return f"{sentence[:-1]} (from {read}; not something you told me, so I haven't checked it)."
     told = f"you told me on {when}" if when else "you told me"
     return f"{sentence[:-1]} ({told})."
+
+
+def _spoken(episode: Memory) -> str:
+    # Episodes are kept as "Speaker: words"; the user's own words are quoted without the name.
+    prefix = f"{episode.speaker}: " if episode.speaker else ""
+    return episode.text.removeprefix(prefix)
 
 
 def _outside_source(sources: tuple[str, ...]) -> str:

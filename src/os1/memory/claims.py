@@ -72,6 +72,9 @@ class Claim:
     supersedes: bool = False  # a change of state or a correction: replaces the slot's value
     correction: bool = False
     verb: str | None = None  # the user's own verb ("love", "adore"), told back as said
+    # For an ended slot, the value it held when the user named it ("Leeds" in "I don't live
+    # in Leeds anymore"): only that value ends, never whatever the slot holds now.
+    ended: str | None = None
 
     @property
     def ends_slot(self) -> bool:
@@ -514,8 +517,13 @@ def _prep_object(analysis: Analysis, t: Token, prep: str) -> Token | None:
 
 def _grounded_place(analysis: Analysis, obj: Token) -> bool:
     """A place names something: "Paris", "a flat", "the UK" — not "fear" ("live in fear")."""
-    return obj.pos == "PROPN" or any(
-        c.dep in ("det", "poss", "nummod") for c in analysis.children(obj)
+    # The small tagger takes an unpunctuated "I live in Cork" for the noun "cork": a capital
+    # inside the sentence still names a place.
+    capital = obj.text[:1].isupper() and obj.i > 0 and obj.text.isalpha()
+    return (
+        obj.pos == "PROPN"
+        or capital
+        or any(c.dep in ("det", "poss", "nummod") for c in analysis.children(obj))
     )
 
 
@@ -533,7 +541,11 @@ def _predicate_claims(
     else:
         found = _verb_claims(analysis, predicate, person)
     if ends:
-        return [replace(c, value=None, supersedes=True) for c in found if c.relation != "relation"]
+        return [
+            replace(c, value=None, ended=c.value, supersedes=True)
+            for c in found
+            if c.relation != "relation"
+        ]
     changed = _changes(analysis, predicate)
     when = _time(analysis, predicate)
     return [
@@ -859,7 +871,14 @@ def _it_is(analysis: Analysis, sentence: list[Token], context: _Context) -> list
         for c in context.claims
         if c.value is not None and c.relation not in ("relation", "likes", "dislikes", "does")
     ]
-    last = slots[-1] if slots else None
+    # "…, not Cork": the slot that held Cork, when one did; else the last one named.
+    denied = {
+        d.lower
+        for d in _children(analysis, attrs[0], "appos", "conj")
+        if any(n.dep == "neg" for n in analysis.children(d))
+    }
+    named = [c for c in slots if (c.value or "").lower() in denied]
+    last = named[-1] if named else slots[-1] if slots else None
     value = _value(analysis, attrs[0])
     if last is None or not value:
         return []
@@ -920,10 +939,22 @@ def sentence_of(claim: Claim, speaker: str) -> str:
         subject = who.display
     else:
         subject = f"{_possessive(speaker)} {who.key}"
-    value = claim.value or ""
+    if claim.value is None:
+        # An ended slot is told as its old value, no longer held: "Theo no longer lives in
+        # Leeds."
+        told = sentence_of(replace(claim, value=claim.ended or "…"), speaker)
+        if told.startswith(f"{subject} is "):
+            return told.replace(f"{subject} is ", f"{subject} is no longer ", 1)
+        return told.replace(f"{subject} ", f"{subject} no longer ", 1)
+    value = claim.value
     templates: dict[str, str] = _vocabulary()["sentences"]
     if claim.relation == "works_as" and " " in value and value.split()[0] in _words("activities"):
         key = "works_as_activity"
+    elif claim.relation == "lives_in" and value.isalpha() and value.islower():
+        # "lives downstairs", "lives nearby": a place adverb takes no preposition (a named
+        # or determined place is capitalised or more than one word)
+        key = "_lives_adverb"
+        templates = {**templates, key: "{s} lives {v}"}
     else:
         key = claim.relation if claim.relation in templates else "_default"
     verb, _, rest = value.partition(" ")

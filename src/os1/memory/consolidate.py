@@ -32,6 +32,10 @@ COMPANION_SPEAKER = "assistant"
 # A session with this many new turns from the user earns a reflection (capable models only).
 REFLECT_AFTER = 4
 
+# How many earlier turns of a session are searched for the same speaker's previous words
+# (his turn, the companion's reply, maybe a second reply or a tool's turn between).
+_LOOK_BACK = 4
+
 
 class Consolidator:
     def __init__(
@@ -97,7 +101,15 @@ class Consolidator:
         reflections: list[tuple[list[Memory], str]],
     ) -> None:
         for memory in heard:
-            facts = extract(_spoken_text(memory), memory.speaker or "the user")
+            facts = extract(
+                _spoken_text(memory),
+                memory.speaker or "the user",
+                self._previous_words(memory),
+                endings=True,
+            )
+            for ending in [f for f in facts if f.ends]:
+                self._end(memory, ending)
+            facts = [f for f in facts if not f.ends]
             seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
             facts += [
                 f
@@ -170,10 +182,36 @@ class Consolidator:
             items.append((memory_id, vectors[memory_id], search))
         self.memories.set_embeddings(self.embedder.name, items)
 
+    def _previous_words(self, episode: Memory) -> str | None:
+        """What the same speaker said last in this session, so that "She makes documentaries"
+        finds Amy in the turn before. The companion's reply in between is skipped: its "I"
+        is not the user's, and "actually it's Dublin" must correct the user's own slot."""
+        current = episode.id
+        for _ in range(_LOOK_BACK):
+            before = self.memories.session_neighbours([current]).get(current, (None, None))[0]
+            if before is None:
+                return None
+            found = self.memories.get_many([before])
+            if not found:
+                return None
+            earlier = found[0]
+            if earlier.speaker == episode.speaker:
+                # Outside text is never context for the user's words.
+                return None if earlier.untrusted else _spoken_text(earlier)
+            current = before
+        return None
+
+    def _end(self, episode: Memory, fact: Extracted) -> None:
+        """ "I don't live in Leeds anymore": the slot's claim (the one holding Leeds, when
+        named) is superseded by this turn and kept as history; nothing new is stored."""
+        if not fact.was and supersession_key(fact) is None:
+            return  # "I don't like it anymore": which of many likes is not known
+        self.memories.end_slot(
+            _subject(fact, episode), fact.attribute, episode.id, value=fact.was or None
+        )
+
     def _derive(self, episode: Memory, fact: Extracted) -> None:
-        subject = fact.subject
-        if subject == "user":
-            subject = (episode.speaker or "user").lower()
+        subject = _subject(fact, episode)
         sources = (*episode.sources, memory_source(episode.id))
         key = supersession_key(fact)
         slot = self.memories.active_in_slot(subject, fact.attribute)
@@ -224,6 +262,11 @@ def _heard(batch: list[Memory]) -> list[Memory]:
         for m in batch
         if m.kind == "episode" and m.speaker != COMPANION_SPEAKER and not m.untrusted
     ]
+
+
+def _subject(fact: Extracted, episode: Memory) -> str:
+    # Facts about "the user" are stored under the name the speaker goes by.
+    return (episode.speaker or "user").lower() if fact.subject == "user" else fact.subject
 
 
 def _spoken_text(memory: Memory) -> str:

@@ -38,6 +38,8 @@ class Extracted:
     when: str | None = None
     # The slot ended without a new value ("I don't live in LA anymore"); value is "" then.
     ends: bool = False
+    # What the ended slot held, when the message named it ("Leeds"); "" when it did not.
+    was: str = ""
 
 
 # --------------------------------------------------------------------------------------
@@ -1687,6 +1689,7 @@ def _from_claim(claim: Claim, speaker: str) -> Extracted:
         correction=claim.supersedes,
         when=claim.time,
         ends=claim.ends_slot,
+        was=claim.ended or "",
     )
 
 

@@ -195,6 +195,30 @@ class MemoryStore:
                 (new_id, old_id, self.user_id),
             )
 
+    def end_slot(
+        self, subject: str, attribute: str, ended_by: int, *, value: str | None = None
+    ) -> builtins.list[int]:
+        """End a slot ("I don't live in Leeds anymore"): its current memories are superseded by
+        `ended_by`, the turn that said so, and stay as history. With `value`, only memories
+        holding that value end. Returns the ids ended; none if that turn is gone (forgotten)."""
+        with self.db.transaction() as db:
+            if not self._exists(db, ended_by):
+                return []
+            rows = db.execute(
+                "SELECT id, value FROM memories WHERE user_id = ? AND subject = ? "
+                "AND attribute = ? AND superseded_by IS NULL AND kind != 'episode'",
+                (self.user_id, subject, attribute),
+            ).fetchall()
+            wanted = None if value is None else value.strip().lower()
+            ended = [
+                int(r[0]) for r in rows if wanted is None or (r[1] or "").strip().lower() == wanted
+            ]
+            db.executemany(
+                "UPDATE memories SET superseded_by = ? WHERE id = ? AND user_id = ?",
+                [(ended_by, i, self.user_id) for i in ended],
+            )
+        return ended
+
     def mark_consolidated(self, ids: Sequence[int]) -> None:
         with self.db.transaction() as db:
             db.executemany(
