@@ -98,6 +98,30 @@ class Settings(BaseSettings):
         "(many users, several workers); unset = the SQLite file in the OS1 home",
     )
     embedder: str = Field("minilm", description="Sentence embedder for memory recall")
+    # -- embedder = "openai": embeddings from an OpenAI-compatible server (vLLM, TEI, Ollama)
+    embedder_url: str | None = Field(
+        None,
+        description="Base URL of the server whose /embeddings endpoint embedder = openai uses, "
+        "e.g. http://127.0.0.1:8080/v1; unset = openai_base_url (the chat model's server)",
+    )
+    embedder_model: str | None = Field(
+        None, description="Embedding model asked of that server, e.g. nomic-embed-text"
+    )
+    embedder_api_key: SecretStr | None = Field(
+        None,
+        description="API key for the embedding server; unset = openai_api_key, but only when "
+        "embedder_url is unset too (a key is never sent to a server it was not given for)",
+    )
+    embedder_batch_size: int = Field(
+        32, ge=1, le=2048, description="Texts per /embeddings request (TEI's default limit: 32)"
+    )
+    embedder_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for the embedding server's answer"
+    )
+    embedder_retries: int = Field(
+        3, ge=0, le=10, description="Retries when the embedding server is busy (429, 5xx)"
+    )
+    # -- end embedder = "openai"
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
     memory_model: Literal["auto", "on", "off"] = Field(
         "auto",

@@ -1,23 +1,29 @@
 """Sentence embedders behind one small interface, each a plug-in (group `os1.embedders`).
 
 The default is all-MiniLM-L6-v2 as int8 ONNX, shipped in a package and run with
-onnxruntime: no PyTorch, no download. `hashing` is a fast deterministic stand-in for tests.
+onnxruntime: no PyTorch, no download. `openai` asks an OpenAI-compatible `/embeddings`
+server instead (vLLM, TEI, Ollama: `os1.memory.openai_embedder`), so inference runs there and
+not in the web workers. `hashing` is a fast deterministic stand-in for tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from importlib import resources
 from importlib.metadata import entry_points
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from os1.errors import ConfigError, ModelNotFound
+
+if TYPE_CHECKING:
+    from os1.config import Settings
 
 ENTRY_POINT_GROUP = "os1.embedders"
 
@@ -26,7 +32,18 @@ class Embedder(ABC):
     """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
 
     name: ClassVar[str]
-    dim: ClassVar[int]
+    # Not a ClassVar: an embedder behind a server learns its dimension from the first answer.
+    dim: int
+
+    @classmethod
+    def settings_key(cls, settings: Settings | None) -> Hashable:
+        """What of the settings this embedder is built from: one shared instance per value."""
+        return None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> Embedder:
+        """A new instance configured by `settings` (None: the OS1 home's, as the CLI reads them)."""
+        return cls()
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -34,6 +51,14 @@ class Embedder(ABC):
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    async def aembed(self, texts: Sequence[str]) -> np.ndarray:
+        """`embed` for an event loop; local inference runs on a worker thread, an embedder
+        behind a server overrides this to await the network instead."""
+        return await asyncio.to_thread(self.embed, list(texts))
+
+    async def aembed_one(self, text: str) -> np.ndarray:
+        return (await self.aembed([text]))[0]
 
 
 class MiniLMEmbedder(Embedder):
@@ -116,16 +141,35 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-_instances: dict[str, Embedder] = {}
+_instances: dict[tuple[str, Hashable], Embedder] = {}
+_instances_lock = threading.Lock()
+_registered: dict[str, type[Embedder]] = {}
 
 
-def get_embedder(name: str) -> Embedder:
-    """The named embedder, one shared instance per process (models load once)."""
-    if name not in _instances:
-        found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        if name not in found:
-            raise ConfigError(
-                f"unknown embedder {name!r}", hint=f"Installed: {', '.join(sorted(found))}."
-            )
-        _instances[name] = found[name].load()()
-    return _instances[name]
+def register_embedder(embedder: type[Embedder]) -> type[Embedder]:
+    """Register an embedder at run time (usable as a decorator); entry points do it at install."""
+    _registered[embedder.name] = embedder
+    return embedder
+
+
+def _embedder_class(name: str) -> type[Embedder]:
+    if name in _registered:
+        return _registered[name]
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if name not in found:
+        installed = sorted({*found, *_registered})
+        raise ConfigError(f"unknown embedder {name!r}", hint=f"Installed: {', '.join(installed)}.")
+    embedder: type[Embedder] = found[name].load()
+    return embedder
+
+
+def get_embedder(name: str, settings: Settings | None = None) -> Embedder:
+    """The named embedder, one shared instance per process and configuration (models load
+    once, a server's connections are pooled once). Embedders configured by settings read the
+    OS1 home's when `settings` is None."""
+    cls = _embedder_class(name)
+    key = (name, cls.settings_key(settings))
+    with _instances_lock:
+        if key not in _instances:
+            _instances[key] = cls.from_settings(settings)
+        return _instances[key]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from os1.config import Settings
 from os1.memory import LongTermMemory
-from os1.memory.embedders import Embedder
+from os1.memory.embedders import Embedder, get_embedder
 from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
@@ -28,6 +28,9 @@ def memory_model_factory(settings: Settings) -> Callable[[], ChatModel] | None:
 def open_memory(store: SQLiteStore, settings: Settings, embedder: Embedder | str) -> LongTermMemory:
     """One user's long-term memory over their store (whether or not memory is switched on:
     the CLI's memory commands use it either way)."""
+    if isinstance(embedder, str):
+        # With these settings, not the home's: an embedding server's URL and key live there.
+        embedder = get_embedder(embedder, settings)
     return LongTermMemory(store, embedder, model_factory=memory_model_factory(settings))
 
 
