@@ -126,6 +126,32 @@ def test_message_meta_and_status_round_trip(store: Store) -> None:
     assert got.meta == {"untrusted": True} and got.status == "cancelled"
 
 
+def test_a_reply_cut_off_while_spoken_keeps_only_what_was_heard(open_as: OpenAs) -> None:
+    alice, bob = open_as("alice"), open_as("bob")
+    conv = alice.create_conversation().id
+    question = alice.add_message(conv, "user", "Tell me about Lisbon.")
+    reply = alice.add_message(
+        conv, "assistant", "Lisbon is hilly. The trams are yellow.", meta={"model": "m"}
+    )
+
+    cut = alice.truncate_message(reply.id, "Lisbon is hilly.", "interrupted")
+
+    assert (cut.id, cut.content, cut.status, cut.meta) == (
+        reply.id, "Lisbon is hilly.", "interrupted", {"model": "m"},
+    )  # fmt: skip
+    assert cut.created_at == reply.created_at and cut.conversation_id == conv
+    assert alice.messages(conv) == [question, cut]
+    assert [m.content for m in alice.dialogue(conv, 5)][-1] == "Lisbon is hilly."
+    # Only this user's replies: not another user's, not the user's own words.
+    with pytest.raises(NotFound):
+        bob.truncate_message(reply.id, "", "interrupted")
+    with pytest.raises(NotFound):
+        alice.truncate_message(question.id, "Tell me", "interrupted")
+    with pytest.raises(NotFound):
+        alice.truncate_message(987_654_321, "", "interrupted")
+    assert alice.messages(conv) == [question, cut]
+
+
 def test_renaming_and_deleting_a_conversation(store: Store) -> None:
     conv = store.create_conversation("old")
     store.add_message(conv.id, "user", "hello")

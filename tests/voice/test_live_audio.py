@@ -164,6 +164,7 @@ def test_live_voice_answers_out_loud_and_stops_when_talked_over(
             os1.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os1.kill()
+            os1.wait(timeout=30)  # reaped: no process is left behind the test
         speaker.close()
         errors = os1.stderr.read() if os1.stderr else ""
         for pipe in (os1.stdout, os1.stderr):

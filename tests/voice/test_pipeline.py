@@ -10,6 +10,8 @@ import numpy as np
 
 from os1.config import Settings
 from os1.events import TurnDone
+from os1.memory import LongTermMemory
+from os1.memory.embedders import HashingEmbedder
 from os1.mind.companion import Companion
 from os1.models.scripted import ScriptedModel
 from os1.storage import SQLiteStore
@@ -150,6 +152,57 @@ async def test_barge_in_stops_playback_and_generation_and_keeps_only_what_was_sp
     assert reply.content and len(reply.content) < len(LONG_REPLY)
     assert LONG_REPLY.startswith(reply.content.rstrip("…").rsplit(" ", 1)[0])
     assert any(isinstance(f, ReplyAudio) for f in frames)
+
+
+async def test_talking_over_a_reply_already_written_keeps_only_what_was_heard(
+    store: SQLiteStore,
+) -> None:
+    # The usual case: the model writes the whole reply in milliseconds, the voice takes
+    # seconds, and the user speaks over it long after it was stored as complete.
+    pace = 0.25
+    clock = Clock()
+    frames: list[object] = []
+    done: list[TurnDone] = []
+    model = ScriptedModel(replies=[LONG_REPLY, "Of course."])
+    memory = LongTermMemory(store, HashingEmbedder())
+    session = VoiceSession(
+        Companion(store, model, Settings(model="scripted:x"), memory=memory),
+        engines.stt("fake"), engines.tts("tone"), engines.vad("energy"),
+        on_frame=frames.append,
+        on_event=lambda e: done.append(e) if isinstance(e, TurnDone) else None,
+    )  # fmt: skip
+
+    async def play(pcm: np.ndarray, rate: int) -> None:
+        clock.played_at.append(clock.samples_heard)
+        await asyncio.sleep(len(pcm) / rate * pace)
+
+    mic = scripted_mic(
+        # Talked over after 1.4 s of a ~3 s reply; then a pause that ends the second turn.
+        clock, [("silence", 0.3), ("speech", 1.0), ("silence", 1.4), ("speech", 0.6),
+                ("silence", 1.5)], pace,
+    )  # fmt: skip
+    await session.run(mic, play)
+
+    [interrupted] = [f for f in frames if isinstance(f, Interrupted)]
+    assert done[0].text == LONG_REPLY  # it was written whole before the barge-in
+    heard = interrupted.spoken_text
+    assert heard and len(heard) < len(LONG_REPLY)
+    conv = store.latest_conversation()
+    assert conv is not None
+    messages = store.messages(conv.id)
+    assert [(m.role, m.status) for m in messages] == [
+        ("user", "complete"), ("assistant", "interrupted"),
+        ("user", "complete"), ("assistant", "complete"),
+    ]  # fmt: skip
+    assert messages[1].id == done[0].message_id and messages[1].content == heard
+    # The next turn's history holds what was heard, not the unspoken rest.
+    history = [m.content for m in model.calls[1] if m.role == "assistant"]
+    assert heard in history
+    assert not any("for as long as you like" in m.content for m in model.calls[1])
+    # Memory recalls the heard words only; the unspoken rest is no longer current.
+    current = [m.text for m in memory.store.list()]
+    assert heard in current
+    assert not any("for as long as you like" in text for text in current)
 
 
 async def test_stopping_a_reply_early_leaves_the_voice_usable(store: SQLiteStore) -> None:

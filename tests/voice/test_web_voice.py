@@ -68,11 +68,13 @@ def test_a_spoken_turn_is_heard_and_answered_in_voice_over_the_socket(home: Path
         audio = until(ws, "audio", seen)
         (rate,) = struct.unpack("<I", audio[:4])
         assert rate == 16_000 and len(audio) > 4 + 100
+        # Hanging up mid-reply would keep only what was heard: let it be said to its end.
+        until(ws, "spoken", seen)
         ws.send_text(json.dumps({"type": "stop"}))
         messages = client.get(f"/api/conversations/{conv}/messages").json()
-    assert [(m["role"], m["content"]) for m in messages] == [
-        ("user", "hello there"),
-        ("assistant", "Hello to you too."),
+    assert [(m["role"], m["content"], m["status"]) for m in messages] == [
+        ("user", "hello there", "complete"),
+        ("assistant", "Hello to you too.", "complete"),
     ]
 
 
@@ -93,6 +95,28 @@ def test_talking_over_the_reply_stops_it_and_keeps_only_what_was_sent(home: Path
         messages = client.get(f"/api/conversations/{conv}/messages").json()
     reply = messages[1]
     assert reply["status"] == "interrupted"
+    assert reply["content"] == interrupted["spoken"]
+    assert reply["content"] and len(reply["content"]) < len(LONG_REPLY)
+
+
+def test_talking_over_a_reply_already_written_cuts_it_back_to_what_was_sent(home: Path) -> None:
+    model = ScriptedModel(replies=[LONG_REPLY, "Go on."])  # written in a moment, spoken in seconds
+    client = local_client(make_app(home, model=model))
+    seen: list[Any] = []
+    with client, client.websocket_connect("ws://127.0.0.1/api/voice/live?new=1") as ws:
+        conv = until(ws, "listening", seen)["conversation_id"]
+        send(ws, "silence", 0.3)
+        send(ws, "speech", 1.0)
+        send(ws, "silence", 1.6)
+        written = until(ws, "reply", seen)
+        until(ws, "audio", seen)
+        send(ws, "speech", 0.5)  # the user talks over it
+        interrupted = until(ws, "interrupted", seen)
+        ws.send_text(json.dumps({"type": "stop"}))
+        messages = client.get(f"/api/conversations/{conv}/messages").json()
+    assert written["text"] == LONG_REPLY
+    reply = messages[1]
+    assert (reply["id"], reply["status"]) == (written["message_id"], "interrupted")
     assert reply["content"] == interrupted["spoken"]
     assert reply["content"] and len(reply["content"]) < len(LONG_REPLY)
 

@@ -368,6 +368,31 @@ class Companion:
             self.memory.remember_turn(stored, "assistant")
         return stored
 
+    def keep_heard(self, message_id: int, heard: str) -> StoredMessage | None:
+        """A reply written whole, then cut off by a barge-in while it was still being spoken
+        (voice): keep only `heard`, marked interrupted, and remember that instead of the
+        unspoken whole. None when nothing was heard of a remembered reply: forgetting its
+        memories takes the reply with it."""
+        stored = self.store.truncate_message(message_id, heard, "interrupted")
+        if self.memory is None:
+            return stored
+        from os1.memory.store import message_source
+
+        memories = self.memory.store
+        remembered = memories.ids_with_source(message_source(message_id))
+        if not remembered:
+            return stored  # never remembered (a reply about memory itself): nothing to amend
+        if not heard.strip():
+            memories.forget(remembered)  # episodes take their turn with them
+            return None
+        # The episode of what was heard replaces the whole one in recall; the memory store
+        # can't forget a turn's memories and keep the turn, so the old one stays as history.
+        episode = self.memory.remember_turn(stored, "assistant")
+        if episode is not None:
+            for old in remembered:
+                memories.supersede(old, episode)
+        return stored
+
     async def _model_reply(
         self,
         conv: int,

@@ -234,6 +234,14 @@ class Store(ABC):
     ) -> StoredMessage: ...
 
     @abstractmethod
+    def truncate_message(
+        self, message_id: int, content: str, status: MessageStatus = "interrupted"
+    ) -> StoredMessage:
+        """Cut a stored assistant message down to `content` with a new `status`: a reply
+        written whole but cut off while it was spoken keeps only what was heard. NotFound
+        unless it is one of this user's assistant messages."""
+
+    @abstractmethod
     def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
         """Messages oldest first; `last` keeps only the most recent ones."""
 

@@ -291,6 +291,27 @@ class SQLiteStore(Store):
             int(cur.lastrowid or 0), conversation_id, role, content, status, stamp, meta
         )
 
+    def truncate_message(
+        self, message_id: int, content: str, status: MessageStatus = "interrupted"
+    ) -> StoredMessage:
+        with self.transaction() as db:
+            row = db.execute(
+                "UPDATE messages SET content = ?, status = ? "
+                "WHERE id = ? AND user_id = ? AND role = 'assistant' RETURNING *",
+                (content, status, message_id, self.user_id),
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no reply {message_id}")
+        return StoredMessage(
+            int(row["id"]),
+            int(row["conversation_id"]),
+            row["role"],
+            row["content"],
+            row["status"],
+            row["created_at"],
+            json.loads(row["meta"]) if row["meta"] != "{}" else {},
+        )
+
     def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
         self.get_conversation(conversation_id)  # ownership check, NotFound otherwise
         sql = "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id DESC"

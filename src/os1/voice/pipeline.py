@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from os1.errors import NotFound
 from os1.events import TextDelta, TurnDone, TurnError
 from os1.mind.companion import Companion
 from os1.voice.audio import STT_RATE, Audio, NoSpeech
@@ -70,7 +71,14 @@ class Interrupted:
     spoken_text: str
 
 
-VoiceFrame = SpeechStarted | Partial | EndOfTurn | Heard | ReplyAudio | Interrupted
+@dataclass(frozen=True)
+class Spoken:
+    """The reply was spoken to its end: nothing of it is left to cut off."""
+
+    at: float
+
+
+VoiceFrame = SpeechStarted | Partial | EndOfTurn | Heard | ReplyAudio | Interrupted | Spoken
 
 
 # -- voice activity -------------------------------------------------------------------------
@@ -300,6 +308,13 @@ class SpokenLog:
         self.played.append(0)
         return len(self.sentences) - 1
 
+    def all_heard(self) -> bool:
+        """Every sentence started was synthesised to its end and played to its end."""
+        return all(
+            done and played >= length
+            for done, played, length in zip(self.complete, self.played, self.lengths, strict=True)
+        )
+
     def spoken_text(self) -> str:
         said: list[str] = []
         for i, sentence in enumerate(self.sentences):
@@ -328,12 +343,18 @@ async def reply_audio(
     on_event: Callable[[object], None] | None = None,
 ) -> AsyncGenerator[ReplyAudio, None]:
     """The companion's reply as audio, synthesised sentence by sentence while the model is
-    still writing the rest."""
+    still writing the rest.
+
+    Closed early (a barge-in), only what `log` counts as played is kept: a reply still being
+    written is stored that way by the companion; one already stored whole is cut back."""
     log = log if log is not None else SpokenLog()
     sentences: asyncio.Queue[str | None] = asyncio.Queue()
     failure: list[TurnError] = []
+    written: list[TurnDone] = []  # the reply was stored whole, though not yet all spoken
+    queued = 0  # sentences handed to the voice
 
     async def write() -> None:
+        nonlocal queued
         splitter = SentenceSplitter(first_clause_words=FIRST_CLAUSE_WORDS)
         try:
             async for event in companion.turn(
@@ -343,17 +364,20 @@ async def reply_audio(
                     on_event(event)
                 if isinstance(event, TextDelta):
                     for sentence in splitter.feed(event.text):
+                        queued += 1
                         await sentences.put(sentence)
                 elif isinstance(event, TurnError):
                     failure.append(event)
                 elif isinstance(event, TurnDone):
-                    pass
+                    written.append(event)
             for sentence in splitter.flush():
+                queued += 1
                 await sentences.put(sentence)
         finally:
             await sentences.put(None)
 
     writer = asyncio.create_task(write())
+    stopped = True  # closed before the end
     try:
         while (sentence := await sentences.get()) is not None:
             index = log.start(sentence)
@@ -370,11 +394,21 @@ async def reply_audio(
                     chunks.close()  # release the engine at once when playback stops early
             log.complete[index] = True
         await writer
+        stopped = False
     finally:
-        if not writer.done():
+        all_written = writer.done()
+        if not all_written:
             writer.cancel()  # the companion stores what was spoken, marked interrupted
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+        all_heard = all_written and len(log.sentences) == queued and log.all_heard()
+        if stopped and written and not all_heard:
+            # The model finished long before the voice (the usual case): the reply was
+            # stored whole and must be cut back to what was heard. Shielded like the
+            # companion's own store: a barge-in is a cancellation.
+            cut = asyncio.to_thread(companion.keep_heard, written[-1].message_id, log.spoken_text())
+            with contextlib.suppress(NotFound):  # forgotten meanwhile: nothing left to cut
+                await asyncio.shield(cut)
     if failure:
         from os1.errors import ModelError
 
@@ -589,3 +623,4 @@ class VoiceSession:
                     part = piece.pcm[start : start + step]
                     await play(part, piece.sample_rate)
                     log.played[piece.sentence] += len(part)
+        self.on_frame(Spoken(time.monotonic()))

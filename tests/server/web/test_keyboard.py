@@ -52,7 +52,7 @@ def test_shift_enter_starts_a_new_line_instead_of_sending(page: Page) -> None:
 def test_tab_moves_through_the_composer_with_a_visible_focus_ring(page: Page) -> None:
     keyboard_login(page)
     expect(page.get_by_label("Message", exact=True)).to_be_focused()
-    for name in ("Hold to talk", "Send audio file", "Send"):
+    for name in ("Hold to talk", "Conversation", "Send audio file", "Send"):
         page.keyboard.press("Tab")
         button = page.get_by_role("button", name=name, exact=True)
         expect(button).to_be_focused()

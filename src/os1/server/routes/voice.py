@@ -40,6 +40,7 @@ from os1.voice.pipeline import (
     Interrupted,
     Partial,
     SpeechStarted,
+    Spoken,
     TurnTiming,
     VoiceFrame,
     VoiceSession,
@@ -190,11 +191,13 @@ async def voice_live(ws: WebSocket) -> None:
     In: the microphone as binary frames of 16 kHz mono little-endian int16 PCM (any length);
     optional `?conversation_id=` or `?new=1`. Out: JSON events — `listening`, `speech_started`,
     `partial` {text, stable}, `end_of_turn`, `heard` {text}, `reply` {text, message_id} once the
-    reply is written, `interrupted` {spoken}, `error` —
+    reply is written, `spoken` once it has all been sent to be heard, `interrupted` {spoken},
+    `error` —
     and the reply's voice as binary frames: a little-endian uint32 sample rate, then int16 PCM,
     sent sentence by sentence while the model is still writing and paced a quarter of a second
     ahead of playback. When the user speaks over the reply, generation stops, `interrupted` tells
-    the page to drop what it still holds, and only what was heard is stored."""
+    the page to drop what it still holds, and only what was heard is stored: a reply written
+    whole before the voice reached the barge-in is cut back to it."""
     try:
         caller = identify(ws, query_token=True)
         # The same rule as /api/ws: a browser sends the login cookie with any page's socket.
@@ -252,6 +255,8 @@ async def _converse(
         elif isinstance(frame, Interrupted):
             playhead[0] = 0.0
             event = {"type": "interrupted", "spoken": frame.spoken_text}
+        elif isinstance(frame, Spoken):
+            event = {"type": "spoken"}
         if event is not None:
             outbox.put_nowait(json.dumps(event))
 
