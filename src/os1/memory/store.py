@@ -575,8 +575,9 @@ class MemoryStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             for r in self.db.query(
+                # Ordered as SQLite's primary-key index happens to give them, on every backend.
                 "SELECT memory_id, source FROM memory_sources WHERE memory_id IN "
-                f"({','.join('?' * len(chunk))})",
+                f"({','.join('?' * len(chunk))}) ORDER BY memory_id, source",
                 tuple(chunk),
             ):
                 sources[r[0]].append(r[1])
