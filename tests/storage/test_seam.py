@@ -28,10 +28,7 @@ SRC = Path(os1.__file__).parent
 KNOWS_SQLITE = {
     "memory/__init__.py": "LongTermMemory's constructor is typed SQLiteStore (any Store works)",
     # The object graph is wired here; the one-runtime step replaces these with one factory.
-    "server/hub.py": "server wiring (opens per-user stores)",
-    "server/app.py": "server wiring (opens the accounts store)",
     "interfaces/app.py": "CLI wiring (opens the home's store)",
-    "interfaces/cli_server.py": "`os1 users purge` opens the user's store",
     "mind/assembly.py": "companion wiring, being written",
     # Callers still hand the scheduler a database path; given a factory it opens any store.
     "skills/reminders/scheduler.py": "a database path opens SQLite stores",

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
+import signal
+import socket
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from os1.config import Settings
 from os1.interfaces.app import App
 from os1.server.users import LOCAL_USER, Users, purge_user_data
-from os1.storage.sqlite import SQLiteStore
+from os1.storage import Store, database_url_of, is_postgres_url, open_store
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -24,8 +31,16 @@ def _app(ctx: click.Context) -> App:
     return app
 
 
+def _store(ctx: click.Context, user_id: str) -> Store:
+    """A store of the server's database (PostgreSQL when `database_url` names one)."""
+    app = _app(ctx)
+    return open_store(app.home, user_id, database_url_of(app.settings))
+
+
 def _users(ctx: click.Context) -> Users:
-    return Users(_app(ctx).store)
+    users = Users(_store(ctx, "server"))
+    ctx.call_on_close(users.store.close)
+    return users
 
 
 def _raise_file_limit() -> None:
@@ -35,9 +50,27 @@ def _raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+UVICORN_OPTIONS: dict[str, Any] = {
+    # Browsers' keep-alive pings are enough; a proxy in front may set its own limits.
+    "ws_ping_interval": 30,
+    "ws_ping_timeout": 30,
+    "server_header": False,
+}
+# A worker that fails sooner than this after starting is not restarted: it would fail again.
+STEADY_SECONDS = 10.0
+FORWARDED = {signal.SIGTERM, signal.SIGINT}
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker processes on one port (more than one needs PostgreSQL: database_url).",
+)
 @click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
@@ -45,17 +78,32 @@ def _raise_file_limit() -> None:
     show_default=True,
 )
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int, log_level: str) -> None:
     """Serve the web app, the API and an OpenAI-compatible /v1."""
+    app = _app(ctx)
+    if workers > 1 and not is_postgres_url(database_url_of(app.settings)):
+        # SQLite is one file on one machine with one writer at a time: processes would queue
+        # on its write lock, and notifications and the scheduler's election need PostgreSQL.
+        raise click.UsageError(
+            "--workers above 1 needs PostgreSQL: set database_url (or OS1_DATABASE_URL) to "
+            "postgresql://…; with SQLite one process serves everyone (`os1 migrate --to` "
+            "copies this home's data across)."
+        )
+    shown = f"[{host}]" if ":" in host else host
+    if workers == 1:
+        _serve_one(app, host, port, log_level, shown)
+    else:
+        _serve_many(app, host, port, log_level, shown, workers)
+
+
+def _serve_one(app: App, host: str, port: int, log_level: str, shown: str) -> None:
     import uvicorn
 
     from os1.server import create_app
     from os1.server.state import Server
 
-    app = _app(ctx)
     application = create_app(app.home, app.settings, host=host)
     server: Server = application.state.os1
-    shown = f"[{host}]" if ":" in host else host
     err.print(f"OS1 on http://{shown}:{port}/  (API schema: /openapi.json, OpenAI clients: /v1)")
     if server.single_user:
         err.print(
@@ -71,16 +119,107 @@ def serve(ctx: click.Context, host: str, port: int, log_level: str) -> None:
         if count == 0:
             err.print("[yellow]nobody can log in yet:[/] run `os1 users add NAME` first")
     _raise_file_limit()
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level=log_level,
-        # Browsers' keep-alive pings are enough; a proxy in front may set its own limits.
-        ws_ping_interval=30,
-        ws_ping_timeout=30,
-        server_header=False,
+    uvicorn.run(application, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
+
+
+def _serve_many(app: App, host: str, port: int, log_level: str, shown: str, workers: int) -> None:
+    """Fork `workers` processes that accept on one listening socket, each with its own app
+    (its own event loop, model and database pool), and restart any that dies."""
+    from os1.storage.postgres import close_pools
+
+    users = Users(open_store(app.home, "server", database_url_of(app.settings)))
+    try:
+        count = len(users.list_users())
+    finally:
+        users.store.close()
+    err.print(
+        f"OS1 on http://{shown}:{port}/ with {workers} workers  "
+        "(API schema: /openapi.json, OpenAI clients: /v1)"
     )
+    err.print(f"[dim]login required; {count} user(s) — add more with `os1 users add`[/]")
+    if count == 0:
+        err.print("[yellow]nobody can log in yet:[/] run `os1 users add NAME` first")
+    _raise_file_limit()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=2048)
+    listener.set_inheritable(True)
+    # A pool's threads and connections do not survive a fork: each worker opens its own.
+    close_pools()
+    children: dict[int, float] = {}  # pid → when it started
+    stopping = False
+
+    def start_worker() -> None:
+        # Signals wait until the worker has its own handlers: one arriving just after the
+        # fork must not run the parent's handler in the worker (and be lost there).
+        signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+        if stopping:  # asked to stop while the workers were being started
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+            return
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                _run_worker(app.home, app.settings, host, listener, log_level)
+                code = 0
+            finally:
+                os._exit(code)
+        # Known before a pending stop signal is handled, so that it reaches this one too.
+        children[pid] = time.monotonic()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(workers):
+        start_worker()
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        started = children.pop(pid, None)
+        if started is None or stopping:
+            continue
+        code = os.waitstatus_to_exitcode(status)
+        # One that failed on its own right at start (bad settings, database unreachable)
+        # would only fail again; one killed by a signal (the OOM killer, an operator) is not
+        # a start-up failure and is replaced.
+        if code > 0 and time.monotonic() - started < STEADY_SECONDS:
+            err.print(f"[red]worker {pid} ended at start-up (exit {code}); stopping[/]")
+            failed = True
+            stop(signal.SIGTERM, None)
+            continue
+        # The others go on serving (any worker serves any user); this one is replaced.
+        err.print(f"[yellow]worker {pid} ended (exit {code}); starting another[/]")
+        start_worker()
+    listener.close()
+    if failed:
+        raise SystemExit(1)
+
+
+def _run_worker(
+    home: Path, settings: Settings, host: str, listener: socket.socket, log_level: str
+) -> None:
+    import uvicorn
+
+    from os1.server import create_app
+
+    # The parent's handlers forward signals to workers; a worker's own are uvicorn's.
+    for number in FORWARDED:
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, FORWARDED)
+    application = create_app(home, settings, host=host)
+    config = uvicorn.Config(application, log_level=log_level, **UVICORN_OPTIONS)
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 @click.group()
@@ -148,7 +287,7 @@ def users_remove(ctx: click.Context, username: str, keep_data: bool, yes: bool) 
         click.confirm(f"Remove {what} ({username})?", abort=True)
     registry.remove(username)
     if not keep_data:
-        store = SQLiteStore(_app(ctx).store.path, user.id)
+        store = _store(ctx, user.id)
         try:
             removed = purge_user_data(store)
         finally:

@@ -26,15 +26,24 @@ CONVERSATION_TITLE = "From your companion"
 PROFILE_KEY = "outbox_conversation"
 
 Listener = Callable[[Notification], None]
+# Carries a publication to every process serving the users (a server's bus); each of them,
+# this one included, hands it to its own listeners with `dispatch`.
+Relay = Callable[[str, Notification], None]
 
 
 class Notifier:
-    """In-process publish/subscribe of notifications, per user. Thread-safe: schedulers
-    publish from worker threads, listeners are usually bound to an event loop."""
+    """Publish/subscribe of notifications, per user. Thread-safe: schedulers publish from
+    worker threads, listeners are usually bound to an event loop. In-process unless a relay
+    (the server's bus) carries publications across worker processes."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: dict[str, list[Listener]] = {}
+        self._relay: Relay | None = None
+
+    def relay_through(self, relay: Relay | None) -> None:
+        """Send publications through `relay` from now on (None: back to in-process only)."""
+        self._relay = relay
 
     def subscribe(self, user_id: str, listener: Listener) -> Callable[[], None]:
         with self._lock:
@@ -64,6 +73,21 @@ class Notifier:
             return len(self._listeners.get(user_id, []))
 
     def publish(self, user_id: str, note: Notification) -> int:
+        """Offer `note` to the user's listeners in every process the relay reaches; the
+        number listening in this one."""
+        relay = self._relay
+        if relay is None:
+            return self.dispatch(user_id, note)
+        try:
+            relay(user_id, note)
+        except OS1Error as exc:
+            # The bus is down: this process's listeners still get it; the message is stored.
+            log.warning("notification not relayed to other workers: %s", exc)
+            return self.dispatch(user_id, note)
+        return self.listening(user_id)
+
+    def dispatch(self, user_id: str, note: Notification) -> int:
+        """Hand `note` to this process's listeners for the user."""
         with self._lock:
             listeners = list(self._listeners.get(user_id, []))
         for listener in listeners:

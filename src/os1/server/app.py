@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
@@ -16,11 +17,11 @@ from starlette.routing import Route
 import os1
 from os1.config import Settings, load_settings
 from os1.errors import NotFound
-from os1.interfaces.services import BackgroundServices
 from os1.mcp.http import McpEndpoint
 from os1.models.base import ChatModel
 from os1.server import errors
 from os1.server.auth import bearer
+from os1.server.bus import open_bus
 from os1.server.errors import error_response
 from os1.server.hub import Hub
 from os1.server.options import ServerOptions
@@ -30,17 +31,41 @@ from os1.server.state import Server
 from os1.server.throttle import LoginThrottle
 from os1.server.users import Users
 from os1.skills import Skills
-from os1.storage.sqlite import DB_FILE, SQLiteStore
+from os1.skills.reminders.scheduler import ReminderScheduler
+from os1.storage import database_url_of, is_postgres_url, open_store
 
 WEB_DIR = Path(__file__).parent / "web"
 # Request bodies beyond this are refused before they are read (uploads have their own limit).
 JSON_BODY_LIMIT = 4 * 2**20
+# The advisory lock whose holder, among the workers on one PostgreSQL, fires reminders.
+SCHEDULER_LOCK = int.from_bytes(b"os1:remi", "big")
 
 
 def single_user_allowed(options: ServerOptions, host: str) -> bool:
     """No login only while nobody but this machine can reach the server (and, decided per
     request, while there are no accounts: `Server.single_user`)."""
     return options.single_user and is_loopback(host)
+
+
+def reminder_scheduler(home: Path, settings: Settings, **options: Any) -> ReminderScheduler:
+    """The reminder scheduler every worker runs: on PostgreSQL only the worker holding the
+    advisory lock ticks, and another takes the lock over at its next tick when that one dies
+    (with SQLite there is one process, which always leads)."""
+    url = database_url_of(settings)
+    leadership = None
+    if is_postgres_url(url):
+        from os1.storage.postgres import AdvisoryLock
+
+        assert url is not None
+        leadership = AdvisoryLock(url, SCHEDULER_LOCK, name="os1-scheduler")
+    return ReminderScheduler(
+        lambda user_id: open_store(home, user_id, url),
+        settings=settings,
+        home=home,
+        close_stores=True,
+        leadership=leadership,
+        **options,
+    )
 
 
 def create_app(
@@ -56,7 +81,7 @@ def create_app(
     options = ServerOptions.of(settings)
     hub = Hub(home, settings, options=options, model=model, skills=skills)
     mcp_endpoint = McpEndpoint(hub)
-    users = Users(SQLiteStore(home / DB_FILE, "server"))
+    users = Users(open_store(home, "server", hub.database_url))
     server = Server(
         hub=hub,
         users=users,
@@ -67,16 +92,19 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         hub.bind(asyncio.get_running_loop())
+        # What the companion says first reaches this user's sockets in every worker.
+        bus = await asyncio.to_thread(open_bus, hub.database_url)
         # Reminders and check-ins for every user of this database, delivered to open sockets.
-        services = (
-            BackgroundServices(hub.db_path, settings, home).start() if options.scheduler else None
-        )
+        scheduler = reminder_scheduler(home, settings) if options.scheduler else None
         try:
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.start)
             async with mcp_endpoint.running():  # MCP: the /mcp sessions' task group
                 yield
         finally:
-            if services is not None:
-                await asyncio.to_thread(services.stop)
+            if scheduler is not None:
+                await asyncio.to_thread(scheduler.stop)
+            await asyncio.to_thread(bus.close)
             await hub.aclose()
             users.store.close()
 

@@ -33,7 +33,7 @@ from os1.server.errors import TooLarge
 from os1.server.options import ServerOptions
 from os1.server.users import LOCAL_USER
 from os1.skills import Skills
-from os1.storage.sqlite import DB_FILE, SQLiteStore
+from os1.storage import Store, database_url_of, open_store
 
 log = logging.getLogger("os1.server")
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class UserRuntime:
     user_id: str
     home: Path
     settings: Settings
-    store: SQLiteStore
+    store: Store
     memory: LongTermMemory | None
     companion: Companion
     pins: int = 0
@@ -75,11 +75,12 @@ class Hub:
         self.home = home
         self.settings = settings
         self.options = options or ServerOptions.of(settings)
-        self.db_path = home / DB_FILE
+        # SQLite in the home folder, or PostgreSQL shared by every worker process.
+        self.database_url = database_url_of(settings)
         self.model = model or create_model(settings)
         self.skills = skills if skills is not None else Skills()
         # Bring the schema up to date once, before many users open connections at once.
-        SQLiteStore(self.db_path, LOCAL_USER).close()
+        self.open_store(LOCAL_USER).close()
         self._embedder: Embedder | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._cache: OrderedDict[str, UserRuntime] = OrderedDict()
@@ -107,6 +108,10 @@ class Hub:
             self._embedder = get_embedder(self.settings.embedder)
         return self._embedder
 
+    def open_store(self, user_id: str) -> Store:
+        """A new store of this server's database for one user (blocking: connects)."""
+        return open_store(self.home, user_id, self.database_url)
+
     def user_home(self, user_id: str) -> Path:
         return self.home if user_id == LOCAL_USER else self.home / "users" / user_id
 
@@ -123,14 +128,26 @@ class Hub:
     def _open(self, user_id: str) -> UserRuntime:
         """Build a user's parts (blocking: opens their database connection)."""
         settings = self.settings_for(user_id)
-        store = SQLiteStore(self.db_path, user_id)
+        store = self.open_store(user_id)
         try:
-            # Thousands of connections to one file: keep each one's page cache small.
-            store.query(f"PRAGMA cache_size = -{int(self.options.sqlite_cache_kib)}")
-            memory = open_memory(store, settings, self.embedder) if settings.memory else None
+            if store.dialect == "sqlite":
+                # Thousands of connections to one file: keep each one's page cache small.
+                store.query(f"PRAGMA cache_size = -{int(self.options.sqlite_cache_kib)}")
+            # The assembly is still typed SQLiteStore; it uses only the Store interface (the
+            # seam tests run memory and the skills on a store that is not one).
+            memory = (
+                open_memory(store, settings, self.embedder)  # type: ignore[arg-type]
+                if settings.memory
+                else None
+            )
             home = self.user_home(user_id)
             companion = build_companion(
-                store, self.model, settings, home=home, memory=memory, skills=self.skills
+                store,  # type: ignore[arg-type]
+                self.model,
+                settings,
+                home=home,
+                memory=memory,
+                skills=self.skills,
             )
         except BaseException:
             store.close()

@@ -8,7 +8,9 @@ migrate once. Portable SQL from the query layer (`?` placeholders) is translated
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,24 +29,10 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from os1.errors import NotFound, StorageError, StorageFull
-from os1.storage.base import (
-    Conversation,
-    Dialect,
-    DialogueLine,
-    MessageStatus,
-    Migrations,
-    Row,
-    Store,
-    StoredMessage,
-    StoredRole,
-    ToolCallRecord,
-    ToolCallStatus,
-    now,
-    scripts_for,
-    title_from,
-)
+from os1.storage.base import Dialect, DialogueLine, Migrations, Row, scripts_for
 from os1.storage.pg_memory import PostgresMemoryIndex
 from os1.storage.pg_migrations import MIGRATIONS
+from os1.storage.sql import SQLStore
 
 # The advisory lock migrations take (any bigint every OS1 process agrees on).
 MIGRATION_LOCK = int.from_bytes(b"os1:migr", "big")
@@ -299,10 +287,12 @@ def close_pools() -> None:
 # -- the store ----------------------------------------------------------------------------
 
 
-class PostgresStore(Store):
+class PostgresStore(SQLStore):
     """One user's view of a shared PostgreSQL database; every statement names the user."""
 
     dialect: Dialect = "postgresql"
+    _PROFILE_CONVERSATION_ID = "CASE WHEN p.value ~ '^[0-9]+$' THEN p.value::bigint END"
+    _LOCK_ROW = " FOR UPDATE"
 
     def __init__(self, url: str, user_id: str = "local") -> None:
         self.url = url
@@ -504,175 +494,6 @@ class PostgresStore(Store):
     def close(self) -> None:
         """Nothing to close: the pool is the process's, shared by every user's store."""
 
-    # -- conversations ------------------------------------------------------------------
-
-    def create_conversation(self, title: str | None = None) -> Conversation:
-        stamp = now()
-        with self.transaction() as db:
-            row = db.execute(
-                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?) RETURNING id",
-                (self.user_id, title, stamp, stamp),
-            ).fetchone()
-        assert row is not None  # RETURNING always yields the new row
-        return Conversation(int(row[0]), title, stamp, stamp, 0)
-
-    def ensure_conversation(self, profile_key: str, title: str) -> int:
-        # The user's advisory lock (taken by transaction()) makes the check and the insert
-        # one step: a second writer waits, then finds the conversation the first recorded.
-        with self.transaction() as db:
-            row = db.execute(
-                "SELECT c.id FROM profile p JOIN conversations c "
-                "ON c.id = CASE WHEN p.value ~ '^[0-9]+$' THEN p.value::bigint END "
-                "AND c.user_id = p.user_id "
-                "WHERE p.user_id = ? AND p.key = ?",
-                (self.user_id, profile_key),
-            ).fetchone()
-            if row is not None:
-                return int(row[0])
-            stamp = now()
-            made = db.execute(
-                "INSERT INTO conversations (user_id, title, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?) RETURNING id",
-                (self.user_id, title, stamp, stamp),
-            ).fetchone()
-            assert made is not None
-            conv = int(made[0])
-            db.execute(
-                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (self.user_id, profile_key, json.dumps(conv), stamp),
-            )
-        return conv
-
-    _CONVERSATION_SQL = (
-        "SELECT c.id, c.title, c.created_at, c.updated_at, "
-        "(SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n "
-        "FROM conversations c WHERE c.user_id = ? "
-    )
-
-    @staticmethod
-    def _conversation(row: Row) -> Conversation:
-        return Conversation(
-            int(row["id"]), row["title"], row["created_at"], row["updated_at"], int(row["n"])
-        )
-
-    def get_conversation(self, conversation_id: int) -> Conversation:
-        rows = self.query(self._CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
-        if not rows:
-            raise NotFound(
-                f"no conversation {conversation_id}", hint="`os1 history` lists conversations."
-            )
-        return self._conversation(rows[0])
-
-    def latest_conversation(self) -> Conversation | None:
-        rows = self.query(
-            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1",
-            (self.user_id,),
-        )
-        return self._conversation(rows[0]) if rows else None
-
-    def list_conversations(self, limit: int = 50) -> list[Conversation]:
-        rows = self.query(
-            self._CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
-            (self.user_id, limit),
-        )
-        return [self._conversation(r) for r in rows]
-
-    def rename_conversation(self, conversation_id: int, title: str | None) -> Conversation:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE conversations SET title = ? WHERE id = ? AND user_id = ?",
-                (title, conversation_id, self.user_id),
-            )
-        return self.get_conversation(conversation_id)
-
-    def delete_conversation(self, conversation_id: int) -> None:
-        self.get_conversation(conversation_id)
-        with self.transaction() as db:
-            # Messages and tool calls go with it (ON DELETE CASCADE).
-            db.execute(
-                "DELETE FROM conversations WHERE id = ? AND user_id = ?",
-                (conversation_id, self.user_id),
-            )
-
-    # -- messages -----------------------------------------------------------------------
-
-    def add_message(
-        self,
-        conversation_id: int,
-        role: StoredRole,
-        content: str,
-        status: MessageStatus = "complete",
-        meta: dict[str, Any] | None = None,
-    ) -> StoredMessage:
-        stamp = now()
-        meta = meta or {}
-        with self.transaction() as db:
-            owned = db.execute(
-                "SELECT title FROM conversations WHERE id = ? AND user_id = ? FOR UPDATE",
-                (conversation_id, self.user_id),
-            ).fetchone()
-            if owned is None:
-                raise NotFound(f"no conversation {conversation_id}")
-            made = db.execute(
-                "INSERT INTO messages (conversation_id, user_id, role, content, status, "
-                "created_at, meta) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (conversation_id, self.user_id, role, content, status, stamp, json.dumps(meta)),
-            ).fetchone()
-            assert made is not None
-            title = owned["title"]
-            if title is None and role == "user" and content.strip():
-                title = title_from(content)
-            db.execute(
-                "UPDATE conversations SET updated_at = ?, title = ? WHERE id = ?",
-                (stamp, title, conversation_id),
-            )
-        return StoredMessage(int(made[0]), conversation_id, role, content, status, stamp, meta)
-
-    def truncate_message(
-        self, message_id: int, content: str, status: MessageStatus = "interrupted"
-    ) -> StoredMessage:
-        with self.transaction() as db:
-            row = db.execute(
-                "UPDATE messages SET content = ?, status = ? "
-                "WHERE id = ? AND user_id = ? AND role = 'assistant' RETURNING *",
-                (content, status, message_id, self.user_id),
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"no reply {message_id}")
-        return StoredMessage(
-            int(row["id"]),
-            int(row["conversation_id"]),
-            row["role"],
-            row["content"],
-            row["status"],
-            row["created_at"],
-            json.loads(row["meta"]) if row["meta"] != "{}" else {},
-        )
-
-    def messages(self, conversation_id: int, last: int | None = None) -> list[StoredMessage]:
-        self.get_conversation(conversation_id)  # ownership check, NotFound otherwise
-        sql = "SELECT * FROM messages WHERE conversation_id = ? AND user_id = ? ORDER BY id DESC"
-        params: tuple[Any, ...] = (conversation_id, self.user_id)
-        if last is not None:
-            sql += " LIMIT ?"
-            params += (last,)
-        rows = self.query(sql, params)
-        return [
-            StoredMessage(
-                int(r["id"]),
-                int(r["conversation_id"]),
-                r["role"],
-                r["content"],
-                r["status"],
-                r["created_at"],
-                json.loads(r["meta"]) if r["meta"] != "{}" else {},
-            )
-            for r in reversed(rows)
-        ]
-
     def dialogue(self, conversation_id: int, last: int) -> list[DialogueLine]:
         # Runs on every turn: one round trip, the ownership check folded into it.
         rows = self.query(
@@ -697,106 +518,96 @@ class PostgresStore(Store):
             if r[0] is not None
         ]
 
-    # -- profile ------------------------------------------------------------------------
 
-    def profile(self) -> dict[str, Any]:
-        rows = self.query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
-        return {r["key"]: json.loads(r["value"]) for r in rows}
+# -- across worker processes: notifications and one leader --------------------------------
 
-    def set_profile(self, key: str, value: Any) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (self.user_id, key, json.dumps(value), now()),
-            )
 
-    def delete_profile(self, key: str) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM profile WHERE user_id = ? AND key = ?", (self.user_id, key))
+def _dedicated(url: str, name: str) -> psycopg.Connection[Any]:
+    """A connection of its own (never pooled): LISTEN and session locks belong to it. TCP
+    keepalives make a dead peer (a machine gone, not just a process) noticed in seconds."""
+    return psycopg.connect(
+        url,
+        autocommit=True,
+        connect_timeout=10,
+        application_name=name,
+        keepalives=1,
+        keepalives_idle=10,
+        keepalives_interval=5,
+        keepalives_count=3,
+    )
 
-    # -- tool calls ---------------------------------------------------------------------
 
-    def add_tool_call(self, record: ToolCallRecord) -> None:
-        with self.transaction() as db:
-            owned = db.execute(
-                "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
-                (record.conversation_id, self.user_id),
-            ).fetchone()
-            if owned is None:
-                raise NotFound(f"no conversation {record.conversation_id}")
-            db.execute(
-                "INSERT INTO tool_calls (id, user_id, conversation_id, name, arguments, "
-                "side_effect, origin, summary, status, output, created_at, decided_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.id,
-                    self.user_id,
-                    record.conversation_id,
-                    record.name,
-                    json.dumps(record.arguments),
-                    int(record.side_effect),
-                    record.origin,
-                    record.summary,
-                    record.status,
-                    record.output,
-                    record.created_at,
-                    record.decided_at,
-                ),
-            )
+def notify(url: str, channel: str, payload: str) -> None:
+    """Send `payload` to every session listening on `channel`: every worker, this one too."""
+    try:
+        with pool_for(url).connection() as conn:
+            conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+    except (psycopg.Error, PoolTimeout) as exc:
+        raise storage_error(exc, url) from None
 
-    @staticmethod
-    def _tool_call(row: Row) -> ToolCallRecord:
-        return ToolCallRecord(
-            id=row["id"],
-            conversation_id=int(row["conversation_id"]),
-            name=row["name"],
-            arguments=json.loads(row["arguments"]),
-            side_effect=bool(row["side_effect"]),
-            origin=row["origin"],
-            summary=row["summary"],
-            status=row["status"],
-            created_at=row["created_at"],
-            output=row["output"],
-            decided_at=row["decided_at"],
-        )
 
-    def get_tool_call(self, call_id: str) -> ToolCallRecord:
-        rows = self.query(
-            "SELECT * FROM tool_calls WHERE id = ? AND user_id = ?", (call_id, self.user_id)
-        )
-        if not rows:
-            raise NotFound(f"no tool call {call_id!r}")
-        return self._tool_call(rows[0])
+class Listener:
+    """LISTEN on one channel over a dedicated connection; `receive` waits for payloads."""
 
-    def claim_tool_call(self, call_id: str, expected: ToolCallStatus, new: ToolCallStatus) -> bool:
-        # One UPDATE with the expected status in its WHERE: PostgreSQL re-checks the row
-        # after waiting for a concurrent claimer, so exactly one of them changes it.
-        with self.transaction() as db:
-            cur = db.execute(
-                "UPDATE tool_calls SET status = ?, decided_at = ? "
-                "WHERE id = ? AND user_id = ? AND status = ?",
-                (new, now(), call_id, self.user_id, expected),
-            )
-        return cur.rowcount == 1
+    def __init__(self, url: str, channel: str) -> None:
+        from psycopg import sql
 
-    def finish_tool_call(self, call_id: str, status: ToolCallStatus, output: str) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE tool_calls SET status = ?, output = ? WHERE id = ? AND user_id = ?",
-                (status, output, call_id, self.user_id),
-            )
+        self.url = url
+        try:
+            self._conn = _dedicated(url, f"os1-listen-{os.getpid()}")
+            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        except psycopg.Error as exc:
+            raise storage_error(exc, url) from None
 
-    def tool_calls(
-        self, status: ToolCallStatus | None = None, conversation_id: int | None = None
-    ) -> list[ToolCallRecord]:
-        sql = "SELECT * FROM tool_calls WHERE user_id = ?"
-        params: tuple[Any, ...] = (self.user_id,)
-        if status is not None:
-            sql += " AND status = ?"
-            params += (status,)
-        if conversation_id is not None:
-            sql += " AND conversation_id = ?"
-            params += (conversation_id,)
-        return [self._tool_call(r) for r in self.query(sql + " ORDER BY created_at, id", params)]
+    def receive(self, timeout: float) -> Iterator[str]:
+        """Each payload as it arrives, for `timeout` seconds (maybe none)."""
+        try:
+            for notification in self._conn.notifies(timeout=timeout):
+                yield notification.payload
+        except psycopg.Error as exc:
+            raise storage_error(exc, self.url) from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class AdvisoryLock:
+    """A session-level advisory lock on a dedicated connection: held exactly as long as that
+    connection lives, so a holder that dies, even killed outright, lets go at once (its
+    backend sees the socket close). Its application_name carries the holder's process id."""
+
+    def __init__(self, url: str, key: int, name: str = "os1-leader") -> None:
+        self.url = url
+        self.key = key
+        self.name = name
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def acquire(self) -> bool:
+        """True while this process holds the lock: taken now if free, else kept if held."""
+        try:
+            if self._conn is not None:
+                # Held already (pg_try_advisory_lock again would only count up): check that
+                # the session, and with it the lock, is still alive.
+                self._conn.execute("SELECT 1")
+                return True
+            conn = _dedicated(self.url, f"{self.name}-{os.getpid()}")
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+            if row is None or not row[0]:
+                conn.close()
+                return False
+            self._conn = conn
+            return True
+        except psycopg.Error:
+            # The connection broke: whatever it held is gone with it; try again next time.
+            self.release()
+            return False
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()

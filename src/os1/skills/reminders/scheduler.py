@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from os1.config import Settings
 from os1.errors import OS1Error
@@ -63,6 +63,17 @@ class TickReport:
     users: set[str] = field(default_factory=set)
 
 
+class Leadership(Protocol):
+    """Who may tick when several processes share one database (PostgreSQL's advisory lock:
+    `os1.storage.postgres.AdvisoryLock`)."""
+
+    def acquire(self) -> bool:
+        """True while this process leads: taken if free, kept if held."""
+        ...
+
+    def release(self) -> None: ...
+
+
 # The most permissive policy: whatever a user's own policy plans, this one plans too.
 _ANY_POLICY = ProactivePolicy.model_validate({"followup_hours": 72})
 
@@ -74,6 +85,11 @@ class ReminderScheduler:
     (stores it opens are closed by `stop()` only with `close_stores=True`). `home` enables
     nudges before calendar events. Use `start()`/`stop()` in a server or chat session, or
     call `tick(now)` directly (tests, cron via `os1 reminders tick`).
+
+    With `leadership`, a scheduler ticks only while it leads: every worker process runs one,
+    one of them fires, and when the leader dies another takes over at its next interval.
+    Firing claims each occurrence in the database, so even two leaders at once (a network
+    split the lock has not noticed yet) deliver nothing twice.
     """
 
     def __init__(
@@ -90,6 +106,7 @@ class ReminderScheduler:
         calendar_every: timedelta = timedelta(minutes=5),
         max_open_stores: int = 128,
         close_stores: bool | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         if isinstance(stores, Path):
             # A database file (what `os1 reminders tick` and the background services pass
@@ -117,6 +134,8 @@ class ReminderScheduler:
         self._lock = threading.Lock()
         self._scheduler: Any = None
         self._last_calendar: datetime | None = None
+        self.leadership = leadership
+        self.leading = leadership is None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -149,6 +168,9 @@ class ReminderScheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self.leadership is not None:
+            self.leadership.release()
+            self.leading = False
         with self._lock:
             if self._owns_stores:
                 for store in self._stores.values():
@@ -165,6 +187,13 @@ class ReminderScheduler:
         self.stop()
 
     def _tick_safely(self) -> None:
+        if self.leadership is not None:
+            leading = self.leadership.acquire()
+            if leading != self.leading:
+                log.info("reminder scheduler: %s", "leading" if leading else "following")
+            self.leading = leading
+            if not leading:
+                return
         try:
             self.tick()
         except Exception:  # a tick must never kill the scheduler thread
