@@ -26,10 +26,6 @@ SRC = Path(os1.__file__).parent
 
 # What may still name SQLite outside os1.storage, and why. Shrink it; never grow it casually.
 KNOWS_SQLITE = {
-    "memory/__init__.py": "LongTermMemory's constructor is typed SQLiteStore (any Store works)",
-    # The object graph is wired here; the one-runtime step replaces these with one factory.
-    "interfaces/app.py": "CLI wiring (opens the home's store)",
-    "mind/assembly.py": "companion wiring, being written",
     # Callers still hand the scheduler a database path; given a factory it opens any store.
     "skills/reminders/scheduler.py": "a database path opens SQLite stores",
 }

@@ -12,14 +12,14 @@ from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
 from os1.skills import SkillContext, Skills
-from os1.storage import SQLiteStore, open_store
+from os1.storage import Store, database_url_of, open_store
 
 
 @dataclass
 class App:
     home: Path
     _settings: Settings | None = field(default=None, repr=False)
-    _store: SQLiteStore | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
     _model: ChatModel | None = field(default=None, repr=False)
     _memory: LongTermMemory | None = field(default=None, repr=False)
     _skills: Skills | None = field(default=None, repr=False)
@@ -40,10 +40,16 @@ class App:
         self._settings = None
 
     @property
-    def store(self) -> SQLiteStore:
+    def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.home)
+            # PostgreSQL when `database_url` says so: the CLI sees what the server keeps.
+            self._store = self.open_store("local")
         return self._store
+
+    def open_store(self, user_id: str) -> Store:
+        """A new store of this home's database for any user (the reminder scheduler walks
+        them all); the caller closes it."""
+        return open_store(self.home, user_id, database_url_of(self.settings))
 
     @property
     def model(self) -> ChatModel:

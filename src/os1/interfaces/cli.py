@@ -137,7 +137,7 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
 
         # Reminders and check-ins arrive while the chat is open, printed as they come.
         services = BackgroundServices(
-            app.store.path, settings, app.home, notes=companion.skill_context
+            app.open_store, settings, app.home, notes=companion.skill_context
         ).start()
         stop_listening = notifier.subscribe(
             app.store.user_id,

@@ -170,8 +170,9 @@ def tick_command(ctx: click.Context, now_text: str | None) -> None:
     """Deliver everything due now, once (what `os1 serve` does every few seconds)."""
     app = _app(ctx)
     now = _moment(now_text)
-    path = app.store.path
-    with ReminderScheduler(path, settings=app.settings, home=app.home) as scheduler:
+    with ReminderScheduler(
+        app.open_store, settings=app.settings, home=app.home, close_stores=True
+    ) as scheduler:
         report = scheduler.tick(now)
     out.print(
         f"delivered {report.fired} ({report.late} late), held {report.held}, "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from os1.config import Settings
 from os1.skills.base import SkillContext
 from os1.skills.notes.index import NotesWatcher, notes_folder
 from os1.skills.reminders.scheduler import ReminderScheduler
+from os1.storage.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +20,13 @@ class BackgroundServices:
     every user of the database; the notes folder is watched for the given context's user."""
 
     def __init__(
-        self, db_path: Path, settings: Settings, home: Path, notes: SkillContext | None = None
+        self,
+        stores: Callable[[str], Store],
+        settings: Settings,
+        home: Path,
+        notes: SkillContext | None = None,
     ) -> None:
-        self.scheduler = ReminderScheduler(db_path, settings=settings, home=home)
+        self.scheduler = ReminderScheduler(stores, settings=settings, home=home, close_stores=True)
         self.notes = notes
         self.watcher: NotesWatcher | None = None
 

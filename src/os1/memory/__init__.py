@@ -13,8 +13,7 @@ from os1.memory.importers import ImportedMessage
 from os1.memory.recall import Hit, Recall
 from os1.memory.store import Memory, MemoryStore, NewMemory, import_source, message_source
 from os1.models.base import ChatModel
-from os1.storage.base import StoredMessage
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Store, StoredMessage
 
 __all__ = ["Hit", "LongTermMemory", "Memory", "MemoryStore", "NewMemory", "Recall"]
 
@@ -24,7 +23,7 @@ class LongTermMemory:
 
     def __init__(
         self,
-        store: SQLiteStore,
+        store: Store,
         embedder: Embedder | str = "minilm",
         *,
         model_factory: Callable[[], ChatModel] | None = None,

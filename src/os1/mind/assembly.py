@@ -14,7 +14,7 @@ from os1.mind.companion import Companion
 from os1.models import create_model
 from os1.models.base import ChatModel
 from os1.skills import SkillContext, Skills
-from os1.storage.sqlite import SQLiteStore
+from os1.storage.base import Store
 
 
 def memory_model_factory(settings: Settings) -> Callable[[], ChatModel] | None:
@@ -25,7 +25,7 @@ def memory_model_factory(settings: Settings) -> Callable[[], ChatModel] | None:
     return (lambda: create_model(settings)) if capable else None
 
 
-def open_memory(store: SQLiteStore, settings: Settings, embedder: Embedder | str) -> LongTermMemory:
+def open_memory(store: Store, settings: Settings, embedder: Embedder | str) -> LongTermMemory:
     """One user's long-term memory over their store (whether or not memory is switched on:
     the CLI's memory commands use it either way)."""
     if isinstance(embedder, str):
@@ -35,7 +35,7 @@ def open_memory(store: SQLiteStore, settings: Settings, embedder: Embedder | str
 
 
 def skill_context(
-    store: SQLiteStore,
+    store: Store,
     settings: Settings,
     home: Path,
     model: ChatModel,
@@ -45,7 +45,7 @@ def skill_context(
 
 
 def build_companion(
-    store: SQLiteStore,
+    store: Store,
     model: ChatModel,
     settings: Settings,
     *,

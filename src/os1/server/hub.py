@@ -105,7 +105,7 @@ class Hub:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = get_embedder(self.settings.embedder)
+            self._embedder = get_embedder(self.settings.embedder, self.settings)
         return self._embedder
 
     def open_store(self, user_id: str) -> Store:
@@ -133,16 +133,14 @@ class Hub:
             if store.dialect == "sqlite":
                 # Thousands of connections to one file: keep each one's page cache small.
                 store.query(f"PRAGMA cache_size = -{int(self.options.sqlite_cache_kib)}")
-            # The assembly is still typed SQLiteStore; it uses only the Store interface (the
-            # seam tests run memory and the skills on a store that is not one).
             memory = (
-                open_memory(store, settings, self.embedder)  # type: ignore[arg-type]
+                open_memory(store, settings, self.embedder)
                 if settings.memory
                 else None
             )
             home = self.user_home(user_id)
             companion = build_companion(
-                store,  # type: ignore[arg-type]
+                store,
                 self.model,
                 settings,
                 home=home,

@@ -5,7 +5,6 @@ sent, moved, deleted, remembered or confirmed, and no other mail's content may l
 from __future__ import annotations
 
 import json
-
 import re
 from collections.abc import Sequence
 from pathlib import Path
