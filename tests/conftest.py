@@ -4,6 +4,7 @@ except where a test drives the real llama.cpp runtime (marked real_model)."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -73,6 +74,14 @@ def make_companion(store: SQLiteStore, model: ChatModel, settings: Settings) -> 
 
 async def collect(events):  # type: ignore[no-untyped-def]
     return [e async for e in events]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A test run started in the background by a non-interactive shell (`make test &`, some CI
+    # runners) inherits SIGINT ignored, and so would every `os1` process the tests start: then
+    # Python installs no KeyboardInterrupt handler and the Ctrl-C tests hang or see nothing.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
