@@ -70,8 +70,16 @@ def persona_messages(identity: Identity, today: date) -> list[Message]:
 
 
 def recent_history(history: Sequence[Message]) -> list[Message]:
-    """The last few messages, starting with the user's."""
-    kept = list(history[-HISTORY_MESSAGES:])
+    """The last one or two exchanges, starting with the user's.
+
+    The window's start moves by two exchanges at a time, not one: between moves the next
+    prompt begins with the previous one (its reply included), so the model reuses its cached
+    tokens and evaluates only the new message. Moving by one exchange every turn changed
+    everything after the persona, and the tiny model re-read it all each time (about 0.5 s a
+    turn on two cores, most of a spoken reply's wait). Never more than HISTORY_MESSAGES."""
+    step = HISTORY_MESSAGES
+    start = max(0, (len(history) - HISTORY_MESSAGES // 2) // step * step)
+    kept = list(history[start:][-HISTORY_MESSAGES:])
     while kept and kept[0].role != "user":
         kept.pop(0)
     return kept
