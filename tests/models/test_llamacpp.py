@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -170,3 +171,42 @@ async def test_an_embedded_turn_ends_on_a_sentence_and_keeps_the_users_relations
         assert done.text.rstrip("\"')").endswith((".", "!", "?"))
         assert not speaks_as_user_or_human(done.text, text)
         assert "my ex-wife" not in done.text.lower()
+
+
+@pytest.mark.real_model
+async def test_the_next_prompt_is_evaluated_ahead_and_the_reply_is_the_same(
+    smollm: LlamaCppModel,
+) -> None:
+    history = [*HELLO, Message("assistant", "Hello! How are you today?")]
+    nxt = [*history, Message("user", "I'm fine, thanks. What shall we do?")]
+    cold = await take(smollm.stream(nxt, max_tokens=24, temperature=0))
+    await take(smollm.stream([Message("user", "Something else entirely.")], max_tokens=4,
+                             temperature=0))  # fmt: skip
+    # Everything up to the user's words, evaluated ahead: once, then found in the cache.
+    ahead = await asyncio.to_thread(
+        smollm.prefill, [*history, Message("user", "Yes.")], [*history, Message("user", "No?")]
+    )
+    assert ahead > 0
+    assert smollm.prefill([*history, Message("user", "Yes.")],
+                          [*history, Message("user", "No?")]) == 0  # fmt: skip
+    assert await take(smollm.stream(nxt, max_tokens=24, temperature=0)) == cold
+
+
+@pytest.mark.real_model
+async def test_a_small_model_turn_warms_the_next_prompt(
+    smollm: LlamaCppModel, store: SQLiteStore
+) -> None:
+    settings = Settings(model="llamacpp:smollm2-135m", temperature=0)
+    companion = make_companion(store, smollm, settings)
+    done = (await collect(companion.turn("I walked by the sea today.", None)))[-1]
+    assert isinstance(done, TurnDone)
+    for _ in range(100):  # the warm-up runs on its own thread after the reply
+        if not any(t.name == "os1-warm-next" for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.05)
+    cached = smollm._llm.input_ids[: smollm._llm.n_tokens].tolist()
+    text = smollm._llm.detokenize(cached, special=True).decode(errors="ignore")
+    # The cache now ends where the user's next words will go, after the reply just given
+    # (without the warm-up it would end inside that reply).
+    assert text.endswith("<|im_start|>user\n")
+    assert done.text[:20] in text

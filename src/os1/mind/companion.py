@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import date
@@ -49,6 +51,8 @@ MIN_TOKENS_PER_MESSAGE = 8
 FIRST_PAGE = 48
 # Share of the context window that recalled memories may take.
 MEMORY_SHARE = 0.2
+
+log = logging.getLogger(__name__)
 
 
 class Companion:
@@ -513,7 +517,45 @@ class Companion:
             # Words that spoke as the user or a human are never memory about anyone.
             remember = not (gate.role_confusion_seen or "replaced" in gate.issues)
         stored = await self._store_reply(conv, reply, "complete", meta, remember=remember)
+        if gate is not None:  # the small-model profile: its next prompt is known already
+            self._warm_next(conv, identity)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
+
+    def _warm_next(self, conv: int, identity: Identity) -> None:
+        """While the user reads (or hears) the reply, the local model evaluates the next
+        prompt up to where their next words will go, so the next reply starts at once. On a
+        thread of its own, not the event loop: a terminal's loop sleeps between turns. Best
+        effort: whatever goes wrong here, the next turn simply evaluates it all itself."""
+        prefill = getattr(self.model, "prefill", None)
+        if prefill is None:
+            return
+
+        def warm() -> None:
+            try:
+                history = [
+                    Message(m.role, quote_untrusted(m.content, "an earlier tool result")
+                            if m.untrusted else m.content)
+                    for m in self._recent_dialogue(conv)
+                ]  # fmt: skip
+                shots = small_model.persona_messages(identity, self._today())
+                summary = self._self_summary()
+
+                def prompt(words: str) -> list[Message]:
+                    return compose_prompt(
+                        system=shots[0].content,
+                        history=[*shots[1:], *small_model.recent_history(history)],
+                        user_message=words,
+                        context_window=self.model.context_window,
+                        reply_tokens=small_model.reply_tokens(self.settings),
+                        count=self.model.count_message_tokens,
+                        self_summary=summary,
+                    )
+
+                prefill(prompt("Yes."), prompt("No?"))
+            except Exception:  # noqa: BLE001 - an optimisation only; the turn does it all anyway
+                log.debug("warming the next prompt failed", exc_info=True)
+
+        threading.Thread(target=warm, name="os1-warm-next", daemon=True).start()
 
     def _model_calls_tools(self) -> bool:
         if self.skills is None or self.skill_context is None or not self.skills.tools:

@@ -268,6 +268,35 @@ class LlamaCppModel(ChatModel):
         finally:
             stop.set()  # a cancelled turn stops generation at the next token
 
+    def prefill(self, prompt: Sequence[Message], variant: Sequence[Message]) -> int:
+        """Evaluate, ahead of time, the tokens two prompts share: the next turn's prompt up to
+        where the user's words will go, rendered with two different stand-ins for them (so
+        any chat template works). create_completion finds them in the cache and evaluates
+        only the user's words. Blocking (call it on a thread); returns the tokens evaluated."""
+        llm = self._llm
+        if llm is None:
+            return 0
+        a, b = self.prompt_tokens(prompt), self.prompt_tokens(variant)
+        shared = 0
+        for x, y in zip(a, b, strict=False):
+            if x != y:
+                break
+            shared += 1
+        with self._generate_lock, self.turns.turn():
+            if self._llm is not llm:
+                return 0  # closed meanwhile
+            cached = llm.input_ids[: llm.n_tokens]
+            keep = 0
+            for x, y in zip(cached, a[:shared], strict=False):
+                if x != y:
+                    break
+                keep += 1
+            if keep >= shared:
+                return 0
+            llm.n_tokens = keep
+            llm.eval(a[keep:shared])
+            return shared - keep
+
     async def aclose(self) -> None:
         llm, self._llm = self._llm, None
         if llm is not None:
