@@ -19,6 +19,7 @@ from os1.memory.embedders import Embedder, HashingEmbedder
 from os1.memory.store import MemoryStore, NewMemory
 from os1.server.users import purge_user_data
 from os1.storage import Store, open_store
+from os1.storage.postgres import PostgresStore
 
 OpenStore = Callable[[str], Store]
 _users = itertools.count()
@@ -238,12 +239,16 @@ def test_a_skill_table_is_known_to_exist_only_once_made(open_as: OpenStore) -> N
     assert not store.table_exists("no_such_table")
 
 
-def test_memories_copied_in_without_index_entries_are_found(
-    open_as: OpenStore, request: pytest.FixtureRequest
-) -> None:
-    if "postgresql" not in request.node.callspec.id:
-        pytest.skip("SQLite's in-memory index loads from the stored vectors anyway")
-    store = open_as("amy")
+def test_memories_copied_in_without_index_entries_are_found(postgres_url: str) -> None:
+    # PostgreSQL only: SQLite's in-memory index is loaded from the stored vectors anyway.
+    store = PostgresStore(postgres_url, f"amy-{next(_users)}")
+    try:
+        _copied_in_memories_are_found(store)
+    finally:
+        store.close()
+
+
+def _copied_in_memories_are_found(store: Store) -> None:
     memories = MemoryStore(store)
     rng = np.random.default_rng(5)
     vectors = rng.standard_normal((20, 48)).astype(np.float32)
