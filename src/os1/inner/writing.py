@@ -7,20 +7,18 @@ stream is run to completion here; any model failure means the words composed in 
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any, TypeVar
 
 from os1.errors import ModelError
 from os1.language import analyze
-from os1.models.base import ChatModel, Message
+from os1.memory.consolidate import run_blocking
+from os1.memory.model_extract import ask_model
+from os1.models.base import ChatModel
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 ModelFactory = Callable[[], ChatModel]
 
 # What a journal may not invent: people, places and dates.
@@ -36,19 +34,10 @@ def ask(factory: ModelFactory, system: str, content: str, max_tokens: int) -> st
     """The model's reply (stripped), or None when it failed or said nothing."""
 
     async def run() -> str:
-        model = factory()
-        pieces = [
-            p
-            async for p in model.stream(
-                [Message("system", system), Message("user", content)],
-                max_tokens=max_tokens,
-                temperature=0.0,
-            )
-        ]
-        return "".join(pieces)
+        return await ask_model(factory(), system, content, max_tokens)
 
     try:
-        reply = _run_blocking(run())
+        reply = run_blocking(run())
     except ModelError as exc:  # the model is down or timed out: the composed words serve
         log.info("inner life: model not used: %s", exc)
         return None
@@ -77,13 +66,3 @@ def invented(text: str, sources: str, day: date, also: Iterable[str] = ()) -> li
             continue
         found.append(entity.text)
     return found
-
-
-def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
-    # On a worker thread there is no loop; inside one (a test, a handler) it gets a thread.
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()

@@ -90,7 +90,7 @@ class Consolidator:
         heard = _heard(batch)
         extras: _ModelExtras = ({}, [])
         if self.model_factory is not None and heard:
-            extras = _run_blocking(self._ask_model(heard))
+            extras = run_blocking(self._ask_model(heard))
         self._derive_all(batch, heard, *extras)
 
     def _derive_all(
@@ -243,7 +243,7 @@ class Consolidator:
                 self.memories.supersede(old.id, new_id)
 
 
-def _run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
+def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even when called inside an event loop
     (e.g. "what do you know about me?" asked in chat): then it runs on a thread of its own."""
     try:

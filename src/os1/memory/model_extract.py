@@ -34,7 +34,8 @@ MAX_FACTS = 8
 _KINDS = {"fact", "event", "preference"}
 
 
-async def _ask(model: ChatModel, system: str, content: str, max_tokens: int) -> str:
+async def ask_model(model: ChatModel, system: str, content: str, max_tokens: int) -> str:
+    """One system + user exchange, the whole reply (temperature 0)."""
     pieces = [
         p
         async for p in model.stream(
@@ -47,7 +48,7 @@ async def _ask(model: ChatModel, system: str, content: str, max_tokens: int) -> 
 
 
 async def extract_with_model(model: ChatModel, text: str, speaker: str) -> list[Extracted]:
-    reply = await _ask(model, EXTRACT_SYSTEM, f"Speaker: {speaker}\nMessage: «{text}»", 300)
+    reply = await ask_model(model, EXTRACT_SYSTEM, f"Speaker: {speaker}\nMessage: «{text}»", 300)
     found: list[Extracted] = []
     for line in reply.splitlines():
         line = line.strip().strip(",")
@@ -88,7 +89,7 @@ def _valid(item: object) -> Extracted | None:
 
 async def reflect_with_model(model: ChatModel, lines: Sequence[str]) -> str | None:
     quoted = "\n".join(f"> {line}" for line in lines)
-    reply = (await _ask(model, REFLECT_SYSTEM, quoted, 120)).strip()
+    reply = (await ask_model(model, REFLECT_SYSTEM, quoted, 120)).strip()
     if len(reply) < 12:
         return None
     return reply[:600]
