@@ -68,6 +68,19 @@ def identify(conn: HTTPConnection, *, query_token: bool = False) -> Caller:
     raise AuthRequired("please log in")
 
 
+def identify_socket(ws: HTTPConnection) -> Caller:
+    """The caller of a WebSocket (`?token=` allowed). WebSockets are exempt from the
+    same-origin policy and a browser sends the login cookie with a socket any page opens:
+    without a token, only our own page may open one."""
+    caller = identify(ws, query_token=True)
+    if caller.via != "token" and foreign_site(ws):
+        raise Forbidden(
+            "connections from another web site are refused",
+            hint="Use the OS1 web app itself, or an API token (`?token=`).",
+        )
+    return caller
+
+
 def _check_local(conn: HTTPConnection) -> None:
     """Without a login, only a page served from this very loopback address may act: a web
     page elsewhere (or a DNS name rebound to 127.0.0.1) must not drive the companion."""

@@ -25,11 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from os1.errors import NotFound, OS1Error
 from os1.events import TurnDone
 from os1.mind.persona import Identity
-from os1.server.auth import CallerDep, identify
-from os1.server.errors import BadRequest, Forbidden, TooLarge
+from os1.server.auth import CallerDep, identify_socket
+from os1.server.errors import BadRequest, TooLarge
 from os1.server.hub import Hub, UserRuntime
 from os1.server.routes.api import preferences_of, raise_for
-from os1.server.security import foreign_site
 from os1.server.state import MAX_ID, server_of
 from os1.voice import engines
 from os1.voice.audio import Audio, NoSpeech, read_audio
@@ -199,13 +198,7 @@ async def voice_live(ws: WebSocket) -> None:
     the page to drop what it still holds, and only what was heard is stored: a reply written
     whole before the voice reached the barge-in is cut back to it."""
     try:
-        caller = identify(ws, query_token=True)
-        # The same rule as /api/ws: a browser sends the login cookie with any page's socket.
-        if caller.via != "token" and foreign_site(ws):
-            raise Forbidden(
-                "connections from another web site are refused",
-                hint="Use the OS1 web app itself, or an API token (`?token=`).",
-            )
+        caller = identify_socket(ws)
         raw_conv = ws.query_params.get("conversation_id")
         conversation_id = int(raw_conv) if raw_conv else None
         if conversation_id is not None and not 1 <= conversation_id <= MAX_ID:

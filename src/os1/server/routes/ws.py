@@ -22,9 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from os1.errors import OS1Error
 from os1.events import Event, TurnError
 from os1.mind.outbox import notifier
-from os1.server.auth import Caller, identify
-from os1.server.errors import Busy, Forbidden
-from os1.server.security import foreign_site
+from os1.server.auth import Caller, identify_socket
+from os1.server.errors import Busy
 from os1.server.state import RowId, server_of
 
 router = APIRouter()
@@ -166,14 +165,7 @@ class Session:
 async def socket(ws: WebSocket) -> None:
     """Authenticated by the login cookie, `?token=` or (single-user mode) nothing."""
     try:
-        caller = identify(ws, query_token=True)
-        # WebSockets are exempt from the same-origin policy and a browser sends the login
-        # cookie with a socket any page opens: without a token, only our own page may.
-        if caller.via != "token" and foreign_site(ws):
-            raise Forbidden(
-                "connections from another web site are refused",
-                hint="Use the OS1 web app itself, or an API token (`?token=`).",
-            )
+        caller = identify_socket(ws)
     except OS1Error as exc:
         await ws.accept()
         await ws.send_text(json.dumps(_error(exc.code, exc.message, exc.hint)))
