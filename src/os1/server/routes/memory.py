@@ -131,9 +131,12 @@ async def about(
 
     def read(rt: UserRuntime) -> list[dict[str, Any]]:
         mem = _memory(rt)
+        # The newest turns first become what they say (and get their embeddings): a thing
+        # said a moment ago belongs on this page, whether or not background consolidation
+        # has reached it yet (it holds the same lock, so this waits for it, then finishes).
+        mem.consolidate()
         found: list[Memory]
         if q and q.strip():
-            mem.consolidate()  # the newest turns get their embeddings before we search
             hits = mem.recall.search(q, k=30)
             top = hits[0].score if hits else 0.0
             found = [h.memory for h in hits if h.score >= top * RELEVANT_SHARE]
