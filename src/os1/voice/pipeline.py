@@ -213,7 +213,9 @@ class TurnTiming:
 
 class StablePrefix:
     """Local agreement over successive decodes of a growing buffer: words on which the last
-    two hypotheses agree are committed and never withdrawn."""
+    two hypotheses agree are committed to the partial text shown and never withdrawn there.
+    What is kept is the decode of the whole turn, which may still correct one of them (two
+    decodes of a cut-off buffer can agree on "water" where the whole says "letter")."""
 
     def __init__(self) -> None:
         self._previous: list[str] = []
