@@ -67,6 +67,10 @@ def copies_on_disk(home: Path, word: bytes) -> dict[str, int]:
         ("is it possible for you to forget what I said about Lars", "Lars"),
         ("you don't have to remember anything about Rosa", "Rosa"),
         ("pretend I never told you about Jules", "Jules"),
+        ("Let go of what I told you about Amy.", "Amy"),
+        ("I'd like you to let go of my address.", "my address"),
+        ("I'd like everything about Amy deleted.", "Amy"),
+        ("I want my address erased.", "my address"),
         # Targets read from the object's subtree.
         ("scrap what I said", "that"),
         ("forget the thing with Ingrid", "Ingrid"),
@@ -103,6 +107,13 @@ def test_requests_to_forget_are_read_from_the_parse(text: str, target: str | Non
         "I don't have to remember my password anymore",
         "would you mind reminding me at 5",
         "just drop it",  # "it" with a verb of the world: let it go
+        "Let me go of course",
+        "I need to let go of the past.",  # the user's own letting go
+        "Don't let go of what I told you about Amy",
+        "I'd like the trash removed.",  # a wish about the world
+        "I want the reminder deleted.",  # a skill's thing
+        "She wants her posts deleted.",  # someone else's wish
+        "I don't want anything about Tom deleted.",
     ],
 )
 def test_talk_about_forgetting_is_not_a_request(text: str) -> None:

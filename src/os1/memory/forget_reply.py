@@ -39,8 +39,9 @@ if TYPE_CHECKING:
     from os1.memory.store import Memory
 
 # Only messages with a word of the request family are parsed (the parse costs ~4 ms): the verbs,
-# "take back", "pretend I never said", the places of "take X out of your memory".
-_WORDS = FORGET_VERBS | KEEP_VERBS | MEMORY_PLACES | {"mind", "rid", "forgot", "back", "pretend"}
+# "take back", "pretend I never said", "let go of", the places of "take X out of your memory".
+_WORDS = FORGET_VERBS | KEEP_VERBS | MEMORY_PLACES
+_WORDS |= {"mind", "rid", "forgot", "back", "pretend", "let"}
 _GATE = re.compile(r"\b(?:" + "|".join(sorted(_WORDS)) + r")", re.IGNORECASE)
 SHOWN = 5
 _SMALL_WORDS = frozenset({"my", "our", "your", "the", "a", "an", "of", "and", "to", "in", "on"})

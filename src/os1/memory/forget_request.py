@@ -90,7 +90,7 @@ def read_forget_request(analysis: Analysis) -> ForgetRequest | None:
         request = _target(analysis, verb)
         if request is not None:
             return request
-    return None
+    return _wanted_gone(analysis)
 
 
 def _lemma(t: Token) -> str:
@@ -182,7 +182,94 @@ def _request_verbs(a: Analysis) -> list[Token]:
             found.append(t)  # "I take back what I said about X": the user withdraws it
         elif t.pos == "VERB" and _out_of_memory(a, t) and _addressed_to_os1(a, t):
             found.append(t)  # "take Mona out of your memory", "get him out of your head"
+        elif _lets_go_of(a, t):
+            found.append(t)  # "let go of what I told you about X"
     return found
+
+
+def _lets_go_of(a: Analysis, go: Token) -> bool:
+    """ "(I'd like you to) let go of X", said to OS1. OS1 holds nothing but what it knows, so
+    what it is asked to let go of is always something known: the verb is read as "forget"."""
+    let = a.head(go)
+    if go.lemma != "go" or let == go or let.lemma != "let" or _negated(a, let):
+        return False
+    if _children(a, go, "nsubj") or _children(a, let, "dobj"):
+        return False  # "let me go", "let's go": someone else goes
+    if not any(c.lemma == "of" for c in _children(a, go, "prep")):
+        return False
+    if _addressed_to_os1(a, let):
+        return True
+    # "I'd like you to let go of X": "you" is the wish's object, "let" its complement.
+    wish = a.head(let)
+    return (
+        let.dep == "xcomp"
+        and wish.lemma in WANT_VERBS
+        and not _negated(a, wish)
+        and any(c.lower == "you" for c in _children(a, wish, "dobj"))
+    )
+
+
+def _of_phrasal(a: Analysis, of: Token) -> bool:
+    """The "of" of "get rid of X" and "let go of X": it takes the object, not a topic."""
+    owner = a.head(of)
+    return of.lemma == "of" and (
+        owner.lemma == "rid" or (owner.lemma == "go" and _lets_go_of(a, owner))
+    )
+
+
+def _wanted_gone(a: Analysis) -> ForgetRequest | None:
+    """ "I'd like everything about X deleted", "I want my address erased": the user's wish
+    that something be forgotten, with the forgetting verb as a passive participle."""
+    for t in a.tokens:
+        if _lemma(t) not in FORGET_VERBS or t.tag not in ("VBN", "VBD") or _negated(a, t):
+            continue
+        if _children(a, t, "auxpass", "aux"):
+            continue  # "I want what was deleted back": a participle of its own clause
+        wish, steps = a.head(t), 0
+        while wish.lemma not in WANT_VERBS and wish != a.head(wish) and steps < 3:
+            wish, steps = a.head(wish), steps + 1
+        if wish.lemma not in WANT_VERBS or _negated(a, wish):
+            continue
+        if not any(s.lower in ("i", "we") for s in _children(a, wish, "nsubj")):
+            continue  # "she wants her posts deleted"
+        things = _children(a, wish, "dobj") or _children(a, t, "nsubj", "nsubjpass")
+        if not things:
+            continue
+        thing = things[0]
+        if thing.lemma in SKILL_THINGS or _skill_compound(a, thing) or _worldly(a, t, thing):
+            return None  # "I want the reminder deleted", "I'd like the trash removed"
+        words = [w for w in a.subtree(thing) if w.i != t.i and w.pos != "PUNCT"]
+        return _phrase_target(a, words)
+    return None
+
+
+def _phrase_target(a: Analysis, words: list[Token]) -> ForgetRequest | None:
+    """What a phrase names as the thing to forget: "everything about X" is X, "that" the last
+    thing said, "everything" all of it, otherwise the phrase itself."""
+    if not words:
+        return None
+    if words[0].lemma in CONTAINERS:
+        for k, w in enumerate(words):
+            if w.lemma in ABOUT and k + 1 < len(words):
+                return _named(a, words[k + 1]) if len(words) == k + 2 else _plain(a, words[k + 1 :])
+        if words[0].lower in THAT:
+            return ForgetRequest("that")
+        if words[0].lemma in ("everything", "all"):
+            return ForgetRequest("everything")
+        return ForgetRequest(None)
+    return _plain(a, words)
+
+
+def _plain(a: Analysis, words: list[Token]) -> ForgetRequest | None:
+    while words and words[0].lower in STRIP_FRONT:
+        words = words[1:]
+    if not words:
+        return None
+    if len(words) == 1:
+        return _named(a, words[0])
+    entity = a.entity_at(words[0].i)
+    person = entity is not None and entity.label == "PERSON"
+    return ForgetRequest(text_of(words), person=person or words[0].pos == "PROPN")
 
 
 def _never_said(a: Analysis, t: Token) -> bool:
@@ -248,7 +335,7 @@ def _wanted_by_me(a: Analysis, t: Token) -> bool:
 
 def _target(a: Analysis, verb: Token) -> ForgetRequest | None:
     objects = [c for c in a.children(verb) if c.dep in ("dobj", "obj", "pobj", "attr")]
-    if verb.lemma == "rid":  # "get rid of X": X is the object, not what it is about
+    if verb.lemma in ("rid", "go"):  # "get rid of X", "let go of X": X is the object
         objects = [g for c in _children(a, verb, "prep") if c.lemma == "of" for g in a.children(c)]
     if not objects:  # "forget what I said", "stop remembering where I live"
         objects = [c for c in a.children(verb) if c.dep in ("ccomp", "advcl")]
@@ -365,6 +452,8 @@ def _worldly(a: Analysis, verb: Token, obj: Token) -> bool:
     world for object, not something said or known: "wipe the floor", not "wipe my memory"."""
     if verb.lemma in MENTAL_VERBS or obj.pos != "NOUN" or obj.lemma in CONTAINERS | MEMORY_NOUNS:
         return False
+    if verb.lemma == "go":
+        return False  # "let go of X" (see `_lets_go_of`)
     if _out_of_memory(a, verb):
         return False
     if {t.lemma for t in a.subtree(obj)} & (SAID | KNOW):
@@ -388,8 +477,8 @@ def _about_objects(a: Analysis, verb: Token) -> list[Token]:
     found: list[Token] = []
     for t in _request_words(a, verb):
         owner = a.head(t)
-        if owner.lemma == "rid" and t.lemma == "of":
-            continue  # "get rid of X" (see `_target`)
+        if _of_phrasal(a, t):
+            continue  # "get rid of X", "let go of X" (see `_target`)
         # "the thing with Ingrid": "with" names the subject only after a container.
         holder = owner.lemma in CONTAINERS or any(
             c.lemma in CONTAINERS for c in _children(a, owner, "dobj")
