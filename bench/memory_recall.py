@@ -2,7 +2,10 @@
 run; then search latency on 1k/10k/100k synthetic memories and the ingestion rate.
 
 Run: .venv/bin/python bench/memory_recall.py [--data ../shared/data/locomo/locomo-dev.json]
-     [--sizes 1000,10000,100000] [--variants] [--database postgresql://…|temp]
+     [--sizes 1000,10000,100000] [--variants] [--conversations conv-26]
+     [--database postgresql://…|temp]
+Methods are decided on one conversation (--conversations conv-26) and checked unchanged on
+the other (conv-30); --variants scores each method switched alone next to the default.
 With --database, memories live in PostgreSQL (each conversation a user of one database; `temp`
 starts a throw-away cluster as tests/pg.py does) and the vec0 "before" is left out.
 Scores are at turn level: the first K distinct source turns (D<session>:<turn>) of one search
@@ -161,19 +164,30 @@ RECALL_KS = (5, 10, 20, 50)
 
 
 # Recall's methods switched one at a time against the default (`--variants`): the measurements
-# behind keeping or dropping each of them (issue 15).
+# behind keeping or dropping each of them (issue 15). "-" removes a default one, "+" adds one
+# that is off by default.
 VARIANTS: dict[str, dict[str, Any]] = {
     "-feedback": {"feedback": 0},
     "-session": {"session_weight": 0.0},
+    "-turndates": {"turn_dates": False},
+    "-timeboost": {"time_boost": 0.0},
+    "+window": {"windows": True},
     "+split": {"split_queries": True},
     "+person": {"person_boost": PERSON_BOOST},
 }
 
 
 def locomo(
-    data: Path, tmp: Path, *, vec0: bool = False, variants: dict[str, dict[str, Any]] | None = None
+    data: Path,
+    tmp: Path,
+    *,
+    vec0: bool = False,
+    variants: dict[str, dict[str, Any]] | None = None,
+    only: set[str] | None = None,
 ) -> None:
     samples = json.loads(data.read_text())
+    if only:
+        samples = [s for s in samples if s["sample_id"] in only]
     variants = variants or {}
     results: dict[str, dict[int, list[float]]] = {
         f"{system} {metric}": defaultdict(list)
@@ -220,7 +234,8 @@ def locomo(
                     results[f"{name} R@{k}"][cat].append(recall_at(ranked, relevant, k))
                 results[f"{name} NDCG@10"][cat].append(ndcg(ranked, relevant))
         store.close()
-    print(f"LoCoMo dev ({len(samples)} conversations, {ingest_msgs} turns)")
+    names = ", ".join(s["sample_id"] for s in samples)
+    print(f"LoCoMo dev ({names}: {ingest_msgs} turns)")
     header = (
         f"{'metric':14}" + "".join(f"{CATEGORIES[c]:>13}" for c in range(1, 6)) + f"{'cat 1-4':>10}"
     )
@@ -385,6 +400,12 @@ def main() -> None:
         "--variants", action="store_true", help="also score each recall method switched alone"
     )
     parser.add_argument(
+        "--conversations",
+        metavar="IDS",
+        help="score only these conversations (comma-separated sample ids, e.g. conv-26): "
+        "methods are chosen on one and checked on another",
+    )
+    parser.add_argument(
         "--vec0", action="store_true", help="LoCoMo with the vec0 candidate search (before)"
     )
     parser.add_argument(
@@ -424,7 +445,11 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_locomo:
             locomo(
-                args.data, Path(tmp), vec0=args.vec0, variants=VARIANTS if args.variants else None
+                args.data,
+                Path(tmp),
+                vec0=args.vec0,
+                variants=VARIANTS if args.variants else None,
+                only=set(args.conversations.split(",")) if args.conversations else None,
             )
         if args.sizes:
             latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data)

@@ -1,10 +1,11 @@
-"""Recall's methods from issue 15: pseudo-relevance feedback and session vectors (on by
-default), splitting a question about two people and preferring turns by the person a question
-names (off by default, measured by `bench/memory_recall.py --variants`)."""
+"""Recall's methods from issue 15: pseudo-relevance feedback, session vectors and dates named
+in turns (on by default), splitting a question about two people, preferring turns by the
+person a question names and windows of turns (off by default, measured by
+`bench/memory_recall.py --variants`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -160,3 +161,85 @@ def test_feedback_and_sessions_reorder_but_keep_the_questions_own_score_scale(
     expected = plain.search(question, k=1)[0].score
     assert expected < 0.3
     assert real_memory.recall.search(question, k=1)[0].score == pytest.approx(expected)
+
+
+def test_a_turn_naming_a_date_is_found_by_a_question_about_that_date(
+    real_memory: LongTermMemory,
+) -> None:
+    # Said in July, "last month" is June; the same words said in August are not about June.
+    real_memory.import_messages(
+        [
+            ImportedMessage(
+                "july", "Maya", "We went camping by the lake last month.",
+                datetime(2026, 7, 10, 10), "s1", None,
+            ),
+            ImportedMessage(
+                "august", "Maya", "We went camping by the lake last week.",
+                datetime(2026, 8, 20, 10), "s2", None,
+            ),
+        ]
+    )  # fmt: skip
+    real_memory.consolidate()
+    now = datetime(2026, 8, 21, tzinfo=UTC)
+
+    def first_turn(turn_dates: bool) -> str:
+        recall = Recall(real_memory.store, real_memory.embedder, turn_dates=turn_dates)
+        hits = recall.search("When did Maya go camping in June?", k=10, reference=now)
+        return [h for h in hits if h.memory.kind == "episode"][0].sources[0]
+
+    assert first_turn(False) == "august"  # the more recent turn, all else equal
+    assert first_turn(True) == "july"
+
+
+def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
+    real_memory: LongTermMemory,
+) -> None:
+    when = datetime(2026, 5, 2, 10)
+    texts = [
+        ("Ana", "Did you finally try the pottery class downtown?"),
+        ("Maya", "Honestly, the best afternoon of my year."),
+        ("Ana", "Nice, I want to make a bowl at the pottery class too."),
+        ("Maya", "My manager moved the deadline again."),
+        ("Ana", "The quarterly spreadsheet is still broken."),
+        ("Maya", "I will ask IT about the printer tomorrow."),
+        ("Ana", "The coffee machine at work is fixed at last."),
+    ]
+    # Turns elsewhere that match the question better than the bare reply does.
+    others = [
+        "I think the yoga class is too early.",
+        "I saw some pottery at the museum once.",
+        "What do you think of the new bakery?",
+        "The art class starts in May.",
+        "Maya thinks the cooking class is fun.",
+        "My pottery teacher moved away.",
+    ]
+    real_memory.import_messages(
+        [
+            ImportedMessage(f"t{i}", who, text, when + timedelta(minutes=i), "s1", None)
+            for i, (who, text) in enumerate(texts)
+        ]
+        + [
+            ImportedMessage(f"o{i}", "Maya", text, when - timedelta(days=i + 1), f"o{i}", None)
+            for i, text in enumerate(others)
+        ]
+    )
+    real_memory.consolidate()
+
+    def turns(windows: bool) -> list[str]:
+        # Few candidates, no feedback and no neighbours: neither search finds the reply.
+        recall = Recall(
+            real_memory.store,
+            real_memory.embedder,
+            candidates=3,
+            feedback=0,
+            expand_top=0,
+            windows=windows,
+        )
+        hits = recall.search("What did Maya think of the pottery class?", k=10, reference=when)
+        return [h.sources[0] for h in hits if h.memory.kind == "episode"]
+
+    assert "t1" not in turns(False)
+    joined = turns(True)
+    assert "t1" in joined
+    # The unrelated rest of the session does not come before it.
+    assert all(joined.index("t1") < joined.index(t) for t in ("t3", "t4", "t5") if t in joined)
