@@ -8,6 +8,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +252,81 @@ def test_each_components_postgresql_migrations_apply_on_a_fresh_database(
     [(version,)] = [tuple(r) for r in store.query(
         "SELECT version FROM schema_components WHERE name = ?", (module,))]  # fmt: skip
     assert version == len(steps["postgresql"])
+
+
+def fill_skills(home: Path) -> None:
+    """Two users' rows in several skills' tables and an account, written through the skills."""
+    from os1.server.users import Users
+    from os1.skills.base import SkillContext
+    from os1.skills.calendar.service import import_ics
+    from os1.skills.letters.library import LetterLibrary
+    from os1.skills.mail import state as mail_state
+    from os1.skills.reminders import book
+    from os1.time.future import Due
+
+    moment = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    for user in ("alice", "bob"):
+        s = SQLiteStore(home / "os1.db", user)
+        book.add(book.prepare(s), f"call {user}'s mum", Due(moment), "Europe/London")
+        LetterLibrary(s).add(f"Dear {user},\n\nThank you.", now=moment, recipient="Anna")
+        mail_state.record(s, f"friend-of-{user}@example.org", "replied", "Friend")
+        mail_state.add_draft(s, "work", "anna@example.org", "Hi", f"from {user}")
+        ctx = SkillContext(store=s, settings=Settings(), home=home, clock=lambda: moment)
+        ics = (
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"
+            f"UID:{user}-dentist\r\nDTSTAMP:20260301T090000Z\r\nDTSTART:20260302T100000Z\r\n"
+            f"DTEND:20260302T110000Z\r\nSUMMARY:{user} at the dentist\r\nEND:VEVENT\r\n"
+            "END:VCALENDAR\r\n"
+        )
+        assert import_ics(ctx, ics, "test") == 1
+        # A sqlite-vec index with its shadow tables: derived, rebuilt in PostgreSQL instead.
+        s.memory_index().prepare(3)
+        s.close()
+    accounts = SQLiteStore(home / "os1.db")
+    Users(accounts).add("alice", "correct horse battery", user_id="alice")
+    accounts.close()
+
+
+def test_migrate_copies_every_skills_tables_and_the_accounts(home: Path, fresh_url: str) -> None:
+    from os1.server.users import Users
+    from os1.skills.letters.library import LetterLibrary
+    from os1.skills.mail import state as mail_state
+    from os1.skills.reminders import book
+
+    fill_home(home)
+    fill_skills(home)
+    ran = os1(home, "migrate", "--to", fresh_url)
+    assert ran.returncode == 0, ran.stderr
+    for table in ("reminders", "letters", "letter_versions", "mail_senders", "mail_drafts",
+                  "calendar_events", "server_users"):  # fmt: skip
+        assert table in ran.stdout
+    for user in ("alice", "bob"):
+        sqlite, pg = SQLiteStore(home / "os1.db", user), PostgresStore(fresh_url, user)
+        assert book.listed(pg) == book.listed(sqlite)
+        assert LetterLibrary(pg).all() == LetterLibrary(sqlite).all()
+        assert mail_state.latest_draft(pg) == mail_state.latest_draft(sqlite)
+        assert mail_state.sender_stats(pg) == mail_state.sender_stats(sqlite)
+        [(event,)] = [tuple(r) for r in pg.query("SELECT uid FROM calendar_events")]
+        assert event == f"{user}-dentist"
+        sqlite.close()
+    assert Users(PostgresStore(fresh_url, "alice")).get("alice").id == "alice"
+    # Run again: found as it was. A changed skill row makes it other data.
+    assert "nothing copied" in os1(home, "migrate", "--to", fresh_url).stdout
+    with PostgresStore(fresh_url, "bob").transaction() as db:
+        db.execute("UPDATE reminders SET text = 'changed' WHERE user_id = ?", ("bob",))
+    refused = os1(home, "migrate", "--to", fresh_url)
+    assert refused.returncode == StorageError.exit_code
+    assert "already holds other data" in refused.stderr
+
+
+def test_migrate_refuses_a_home_with_tables_of_a_component_not_installed(
+    home: Path, fresh_url: str
+) -> None:
+    fill_home(home)
+    s = SQLiteStore(home / "os1.db")
+    s.migrate_component("plugin:gone", ["CREATE TABLE gone_things (user_id TEXT, what TEXT)"])
+    s.close()
+    ran = os1(home, "migrate", "--to", fresh_url)
+    assert ran.returncode == StorageError.exit_code
+    assert "plugin:gone" in ran.stderr and "not installed" in ran.stderr
+    assert PostgresStore(fresh_url).list_conversations() == []

@@ -21,7 +21,9 @@ from os1.storage import is_postgres_url
 )
 @click.pass_context
 def migrate(ctx: click.Context, target: str) -> None:
-    """Copy every user's conversations, profile, tool calls and memories into PostgreSQL.
+    """Copy every user's conversations, profile, tool calls, memories and skills' tables
+    (mail, reminders, notes, calendar, letters, accounts: whatever a component keeps) into
+    PostgreSQL.
 
     Each table is checked after the copy by row count and checksum; any difference keeps
     nothing. Running it again finds the data there and changes nothing; a database holding

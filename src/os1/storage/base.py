@@ -62,6 +62,16 @@ class Transaction(Protocol):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]], /) -> Cursor: ...
 
 
+# A user id starting with this names no person but a system task that reads across users
+# (the reminder scheduler's index store, "*scheduler*"). Account ids never start with it
+# ("local", "u_…"). On PostgreSQL only such a store passes row-level security for every row.
+SYSTEM_USER_PREFIX = "*"
+
+
+def is_system_user(user_id: str) -> bool:
+    return user_id.startswith(SYSTEM_USER_PREFIX)
+
+
 def scripts_for(migrations: Migrations, dialect: Dialect) -> list[str]:
     if isinstance(migrations, Mapping):
         return list(migrations[dialect])

@@ -116,18 +116,94 @@ MIGRATIONS: list[str] = [
     END
     $$;
     """,
+    # 4: row-level security on the two memory tables without a user_id column: a row is
+    # visible where its memory is (the subquery is itself bound by `memories`' policy). The
+    # tables with a user_id column are covered by SECURE_USER_TABLES, run after every step.
+    """
+    ALTER TABLE memory_sources ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+    CREATE POLICY os1_user_rows ON memory_sources
+        USING (EXISTS (SELECT 1 FROM memories m WHERE m.id = memory_id))
+        WITH CHECK (EXISTS (SELECT 1 FROM memories m WHERE m.id = memory_id));
+    ALTER TABLE memory_embeddings ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+    CREATE POLICY os1_user_rows ON memory_embeddings
+        USING (EXISTS (SELECT 1 FROM memories m WHERE m.id = memory_id))
+        WITH CHECK (EXISTS (SELECT 1 FROM memories m WHERE m.id = memory_id));
+    """,
+    # 5: memory search latency (pg_memory.py). The GIN index takes each memory's words as it
+    # is written: with fastupdate a search also scans the pending list of every recent write
+    # (4 MB, until autovacuum merges it), which made the planner shun the index. Superseded
+    # memories get an index: recall drops them from vector hits (an anti-join on it), and each
+    # forgotten memory's `ON DELETE SET NULL` looked for memories it superseded by scanning
+    # the whole table. `memory_versions` changes whenever a user's memories or their words do
+    # (once per transaction, from a sequence, so a number never comes back after a purge):
+    # caches of word counts stay valid across worker processes while it holds still. A
+    # deletion only bumps an existing row, so that purging a user leaves none behind.
+    """
+    ALTER INDEX memories_text_search SET (fastupdate = off);
+    SELECT gin_clean_pending_list('memories_text_search'::regclass);
+    CREATE INDEX memories_superseded ON memories(superseded_by, id)
+        WHERE superseded_by IS NOT NULL;
+    CREATE SEQUENCE memory_version_seq;
+    CREATE TABLE memory_versions (
+        user_id TEXT PRIMARY KEY,
+        version BIGINT NOT NULL,
+        xact BIGINT NOT NULL
+    );
+    CREATE FUNCTION memory_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        who TEXT := CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END;
+    BEGIN
+        UPDATE memory_versions SET version = nextval('memory_version_seq'), xact = txid_current()
+            WHERE user_id = who AND xact <> txid_current();
+        IF NOT FOUND AND TG_OP <> 'DELETE'
+                AND NOT EXISTS (SELECT 1 FROM memory_versions WHERE user_id = who) THEN
+            INSERT INTO memory_versions (user_id, version, xact)
+                VALUES (who, nextval('memory_version_seq'), txid_current())
+                ON CONFLICT (user_id) DO UPDATE
+                SET version = excluded.version, xact = excluded.xact;
+        END IF;
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER memories_version AFTER INSERT OR DELETE OR UPDATE OF text ON memories
+        FOR EACH ROW EXECUTE FUNCTION memory_version_bump();
+    """,
 ]
 
-# The tables `os1 migrate` copies, parents first, each with the order its rows are compared
-# in: text keys bytewise (`COLLATE "C"` here, SQLite's BINARY there), so both sides agree.
-CORE_TABLES: dict[str, str] = {
-    "conversations": "id",
-    "messages": "id",
-    "profile": 'user_id COLLATE "C", key COLLATE "C"',
-    "tool_calls": 'id COLLATE "C"',
-    "memories": "id",
-    "memory_sources": 'memory_id, source COLLATE "C"',
-    "memory_embeddings": "memory_id",
-}
-# Tables whose `id` is a BIGSERIAL: its sequence continues after the copied ids.
-SERIAL_TABLES = ("conversations", "messages", "memories")
+# Row-level security as a second lock behind every query's `WHERE user_id = ?`: each table of
+# this schema with a user_id column (core, memory's vector tables, every skill's), except the
+# server's own accounts and login tables (`server_*`, read before anyone is known), sees and
+# takes only the rows of the user its transaction names (`os1.user_id`, set with
+# `set_config(..., true)` so it ends with the transaction), or every row in a system
+# transaction (`os1.system = 'on'`: the scheduler's index, `os1 migrate`). Unset, nothing is
+# visible. FORCE binds the tables' owner too; only superusers and BYPASSRLS roles pass
+# regardless. Idempotent and cheap when nothing is new: run after every migration, by the
+# migrating transaction (it needs the owner's rights).
+ROW_POLICY = "os1_user_rows"
+USER_ROW_CHECK = (
+    "user_id = current_setting('os1.user_id', true) OR current_setting('os1.system', true) = 'on'"
+)
+SECURE_USER_TABLES = f"""
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN
+        SELECT c.relname FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'user_id'
+            AND NOT a.attisdropped
+        WHERE c.relkind IN ('r', 'p')
+            AND left(c.relname, 7) <> 'server_'
+            AND NOT EXISTS (
+                SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = '{ROW_POLICY}'
+            )
+    LOOP
+        EXECUTE format(
+            'ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format(
+            'CREATE POLICY {ROW_POLICY} ON %I USING ({USER_ROW_CHECK.replace("'", "''")}) '
+            'WITH CHECK ({USER_ROW_CHECK.replace("'", "''")})', t);
+    END LOOP;
+END
+$$;
+"""

@@ -4,12 +4,19 @@ Each store is a user id and a shared `psycopg_pool.ConnectionPool`; it holds no 
 its own, so thousands of users cost nothing until they read or write. The core schema is
 migrated once per process and URL, under an advisory lock, so workers starting together
 migrate once. Portable SQL from the query layer (`?` placeholders) is translated here.
+
+Row-level security is the second lock behind every query's `WHERE user_id = ?`: each of a
+store's transactions names its user (`os1.user_id`, transaction-local), so a query that
+forgets its filter still sees only that user's rows, and a pooled connection carries nothing
+into the next user's work. Stores of system ids (`base.is_system_user`) and `os1 migrate` set
+`os1.system` instead, the only way to read across users (`pg_migrations.SECURE_USER_TABLES`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import threading
@@ -29,14 +36,32 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
     ) from exc
 
 from os1.errors import NotFound, StorageError, StorageFull
-from os1.storage.base import Dialect, DialogueLine, Migrations, Row, scripts_for
+from os1.storage.base import (
+    Dialect,
+    DialogueLine,
+    Migrations,
+    Row,
+    is_system_user,
+    scripts_for,
+)
 from os1.storage.pg_memory import PostgresMemoryIndex
-from os1.storage.pg_migrations import MIGRATIONS
+from os1.storage.pg_migrations import MIGRATIONS, SECURE_USER_TABLES
 from os1.storage.sql import SQLStore
 
 # The advisory lock migrations take (any bigint every OS1 process agrees on).
 MIGRATION_LOCK = int.from_bytes(b"os1:migr", "big")
 POOL_MAX_SIZE = 16
+# Names the user of a transaction (and with it the rows it may see) for row-level security.
+SCOPE_SQL = "set_config('os1.user_id', %s, true), set_config('os1.system', %s, true)"
+
+log = logging.getLogger(__name__)
+
+
+def scope_args(user_id: str) -> tuple[str, str]:
+    """SCOPE_SQL's parameters for a store of `user_id`: a system id sees every row."""
+    if is_system_user(user_id):
+        return (user_id, "on")
+    return (user_id, "off")
 
 
 def redact(url: str) -> str:
@@ -234,7 +259,41 @@ def migrate_core(conn: psycopg.Connection[Any]) -> int:
                 "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
                 (len(MIGRATIONS),),
             )
+        # Every start, not only after a new step: a database migrated before row-level
+        # security existed, skill tables included, is secured by the first worker to start.
+        conn.execute(SECURE_USER_TABLES.encode())
         return max(version, len(MIGRATIONS))
+
+
+def migrate_component_on(conn: psycopg.Connection[Any], name: str, scripts: list[str]) -> int:
+    """A component's steps past its recorded version, in one transaction under the migration
+    lock, its new tables put under row-level security; the version it ends at."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        row = conn.execute(
+            "SELECT version FROM schema_components WHERE name = %s", (name,)
+        ).fetchone()
+        version = int(row[0]) if row else 0
+        for number, script in enumerate(scripts, start=1):
+            if number > version:
+                conn.execute(script.encode())
+        if len(scripts) > version:
+            conn.execute(
+                "INSERT INTO schema_components (name, version) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                (name, len(scripts)),
+            )
+            conn.execute(SECURE_USER_TABLES.encode())
+        return max(version, len(scripts))
+
+
+def bypasses_row_security(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the connected role passes row-level security whatever it says (a superuser
+    or a BYPASSRLS role): the second lock is then open, and only the queries' filters hold."""
+    row = conn.execute(
+        "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def pool_for(url: str) -> ConnectionPool[psycopg.Connection[PgRow]]:
@@ -247,6 +306,12 @@ def pool_for(url: str) -> ConnectionPool[psycopg.Connection[PgRow]]:
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
                 migrate_core(conn)
+                if bypasses_row_security(conn):
+                    log.warning(
+                        "the role of %s is a superuser or has BYPASSRLS: row-level security "
+                        "does not bind it; connect OS1 as an ordinary role",
+                        redact(url),
+                    )
             pool = ConnectionPool(
                 url,
                 min_size=1,
@@ -298,6 +363,7 @@ class PostgresStore(SQLStore):
         self.url = url
         self.user_id = user_id
         self._key = (url, user_id)
+        self._scope = scope_args(user_id)
         self._pool = pool_for(url)
 
     def _fail(self, exc: Exception) -> NoReturn:
@@ -321,8 +387,8 @@ class PostgresStore(SQLStore):
                 return
             with self._pool.connection() as conn, conn.transaction():
                 conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                    ("os1.user:" + self.user_id,),
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0)), " + SCOPE_SQL,
+                    ("os1.user:" + self.user_id, *self._scope),
                 )
                 held[self._key] = conn
                 try:
@@ -340,7 +406,10 @@ class PostgresStore(SQLStore):
             if held is not None:
                 cur = held.execute(translate(sql), tuple(params))
                 return list(cur.fetchall()) if cur.description is not None else []
-            with self._pool.connection() as conn:
+            # The user is named for this read's transaction only. (Pipelining the four
+            # statements measured slower on a local server than sending them one by one.)
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT " + SCOPE_SQL, self._scope)
                 cur = conn.execute(translate(sql), tuple(params))
                 return list(cur.fetchall()) if cur.description is not None else []
         except (psycopg.Error, PoolTimeout) as exc:
@@ -368,21 +437,8 @@ class PostgresStore(SQLStore):
         if not scripts:
             return
         try:
-            with self._pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                row = conn.execute(
-                    "SELECT version FROM schema_components WHERE name = %s", (name,)
-                ).fetchone()
-                version = int(row[0]) if row else 0
-                for number, script in enumerate(scripts, start=1):
-                    if number > version:
-                        conn.execute(script.encode())
-                if len(scripts) > version:
-                    conn.execute(
-                        "INSERT INTO schema_components (name, version) VALUES (%s, %s) "
-                        "ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                        (name, len(scripts)),
-                    )
+            with self._pool.connection() as conn:
+                migrate_component_on(conn, name, scripts)
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
 
@@ -396,6 +452,7 @@ class PostgresStore(SQLStore):
         names = tuple(settings)
         try:
             with self._pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT " + SCOPE_SQL, self._scope)
                 accepted = _accepted_settings.get((self.url, names))
                 if accepted is None:
                     accepted = []
@@ -436,6 +493,7 @@ class PostgresStore(SQLStore):
                     "USING hnsw (embedding vector_cosine_ops)"
                 )
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_by_user ON {table}(user_id)")
+                conn.execute(SECURE_USER_TABLES.encode())
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
 

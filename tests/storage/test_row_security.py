@@ -1,0 +1,159 @@
+"""Row-level security on PostgreSQL: the second lock behind every query's `WHERE user_id = ?`.
+
+These tests write SQL that forgets its user filter on purpose and show that the database
+itself keeps each user's rows apart, for the core tables and for tables a component migrates
+later, while the system paths that must read across users (the reminder scheduler's index,
+removing a user) still work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from os1.errors import StorageError
+from os1.mind.outbox import Notifier
+from os1.skills.reminders import book
+from os1.skills.reminders.scheduler import INDEX_USER, ReminderScheduler
+from os1.storage.base import Store, now
+from os1.storage.postgres import PostgresStore, bypasses_row_security, pool_for
+from os1.time.future import Due
+
+
+def two_users(url: str) -> tuple[PostgresStore, PostgresStore]:
+    tag = uuid.uuid4().hex[:8]
+    return PostgresStore(url, f"alice-{tag}"), PostgresStore(url, f"bob-{tag}")
+
+
+def fill(store: Store) -> None:
+    """A conversation, a profile entry and a memory with its source and embedding."""
+    conv = store.create_conversation()
+    store.add_message(conv.id, "user", f"I am {store.user_id}")
+    store.set_profile("user_name", store.user_id)
+    with store.transaction() as db:
+        made = db.execute(
+            "INSERT INTO memories (user_id, kind, text, created_at) "
+            "VALUES (?, 'fact', ?, ?) RETURNING id",
+            (store.user_id, f"{store.user_id} likes tea", now()),
+        ).fetchone()
+        assert made is not None
+        db.execute(
+            "INSERT INTO memory_sources (memory_id, source) VALUES (?, ?)", (made[0], "msg:1")
+        )
+        db.execute(
+            "INSERT INTO memory_embeddings (memory_id, model, vector, search_vector) "
+            "VALUES (?, 'm', ?, ?)",
+            (made[0], b"\x01" * 8, b"\x02" * 8),
+        )
+
+
+def test_a_query_that_forgets_its_user_filter_sees_only_its_own_rows(postgres_url: str) -> None:
+    alice, bob = two_users(postgres_url)
+    fill(alice)
+    fill(bob)
+    for table in ("conversations", "messages", "profile", "memories"):
+        seen = {r[0] for r in alice.query(f"SELECT user_id FROM {table}")}
+        assert seen == {alice.user_id}, table
+    # Tables without a user_id column follow their memory.
+    [(sources,)] = [tuple(r) for r in alice.query("SELECT COUNT(*) FROM memory_sources")]
+    [(vectors,)] = [tuple(r) for r in alice.query("SELECT COUNT(*) FROM memory_embeddings")]
+    assert (sources, vectors) == (1, 1)
+    # A careless UPDATE or DELETE touches only this user's rows too.
+    with alice.transaction() as db:
+        db.execute("UPDATE profile SET value = ?", ('"overwritten"',))
+        db.execute("DELETE FROM memories")
+    assert bob.profile() == {"user_name": bob.user_id}
+    assert [r[0] for r in bob.query("SELECT text FROM memories")] == [f"{bob.user_id} likes tea"]
+    assert alice.profile() == {"user_name": "overwritten"}
+
+
+def test_a_store_cannot_write_rows_for_another_user(postgres_url: str) -> None:
+    alice, bob = two_users(postgres_url)
+    with pytest.raises(StorageError, match="row-level security"), alice.transaction() as db:
+        db.execute(
+            "INSERT INTO profile (user_id, key, value, updated_at) VALUES (?, 'x', '1', ?)",
+            (bob.user_id, now()),
+        )
+    assert bob.profile() == {}
+
+
+def test_a_pooled_connection_carries_no_user_into_the_next_work(postgres_url: str) -> None:
+    alice, _ = two_users(postgres_url)
+    fill(alice)
+    alice.query("SELECT 1")
+    pool = pool_for(postgres_url)
+    with pool.connection() as first, pool.connection() as second:
+        for conn in (first, second):
+            # Outside a store's transaction no user is named, so nothing is visible at all.
+            row = conn.execute(
+                "SELECT COALESCE(current_setting('os1.user_id', true), ''), "
+                "(SELECT COUNT(*) FROM conversations)"
+            ).fetchone()
+            assert row is not None and tuple(row) == ("", 0)
+
+
+def test_tables_a_component_migrates_later_are_locked_too(postgres_url: str) -> None:
+    alice, bob = two_users(postgres_url)
+    table = f"later_{uuid.uuid4().hex[:8]}"
+    alice.migrate_component(
+        table, [f"CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY, user_id TEXT NOT NULL)"]
+    )
+    for store in (alice, bob):
+        with store.transaction() as db:
+            db.execute(f"INSERT INTO {table} (user_id) VALUES (?)", (store.user_id,))
+    assert [r[0] for r in bob.query(f"SELECT user_id FROM {table}")] == [bob.user_id]
+    locked = alice.query(
+        "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = ?", (table,)
+    )
+    assert locked[0][0] is True
+
+
+def test_a_skills_own_tables_keep_users_apart(postgres_url: str) -> None:
+    alice, bob = two_users(postgres_url)
+    due = Due(datetime.now(UTC) + timedelta(days=1))
+    for store in (alice, bob):
+        book.add(book.prepare(store), f"call {store.user_id}", due, "UTC")
+    assert {r[0] for r in alice.query("SELECT user_id FROM reminders")} == {alice.user_id}
+
+
+def test_the_scheduler_reads_every_users_reminders_through_its_system_store(
+    postgres_url: str,
+) -> None:
+    alice, bob = two_users(postgres_url)
+    moment = datetime.now(UTC)
+    for store in (alice, bob):
+        book.add(book.prepare(store), f"water the plants, {store.user_id}", Due(moment), "UTC")
+    system = PostgresStore(postgres_url, INDEX_USER)
+    assert {alice.user_id, bob.user_id} <= {
+        r[0] for r in system.query("SELECT user_id FROM reminders")
+    }
+
+    scheduler = ReminderScheduler(
+        lambda uid: PostgresStore(postgres_url, uid), clock=lambda: moment, notify=Notifier()
+    )
+    report = scheduler.tick(moment + timedelta(seconds=1))
+    assert {alice.user_id, bob.user_id} <= report.users
+    for store in (alice, bob):
+        [reminder] = book.listed(store, include_all=True)
+        assert reminder.fired_count == 1
+
+
+def test_removing_a_user_removes_only_that_users_rows(postgres_url: str) -> None:
+    alice, bob = two_users(postgres_url)
+    fill(alice)
+    fill(bob)
+    removed = alice.purge_user()
+    assert removed["conversations"] == 1 and removed["memories"] == 1
+    assert alice.list_conversations() == []
+    assert len(bob.list_conversations()) == 1 and bob.profile() == {"user_name": bob.user_id}
+
+
+def test_the_ordinary_role_is_bound_and_a_superuser_would_not_be(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url) as conn:
+        assert not bypasses_row_security(conn)
+    superuser = postgres_url.replace("://os1_app@", "://postgres@", 1)
+    with psycopg.connect(superuser) as conn:
+        assert bypasses_row_security(conn)
