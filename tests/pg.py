@@ -1,7 +1,9 @@
 """A real, throw-away PostgreSQL for the tests (a pytest plugin: `pytest_plugins = ["tests.pg"]`).
 
-`postgres_url` starts one cluster per test session (initdb + pg_ctl on a free port, its data
-and socket in a temporary folder), creates a database and removes everything at the end.
+`postgres_admin_url` starts one cluster per test session (initdb + pg_ctl on a free port, its
+data and socket in a temporary folder), creates a database and removes everything at the end.
+`postgres_url`, what OS1 connects to, is a database of that cluster owned by an ordinary role,
+so row-level security binds it as it would a deployment.
 pg_ctl refuses to run as root, so as root the server runs as the `postgres` user. Without
 PostgreSQL's binaries the tests that need it skip, unless OS1_REQUIRE_POSTGRES is set
 (`make test` sets it): then they fail, so CI cannot pass by skipping them.
@@ -104,9 +106,15 @@ class Cluster:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+# The role OS1 connects as in the tests, as it should be deployed: an ordinary role owning its
+# database, so row-level security binds it (a superuser passes every policy).
+APP_ROLE = "os1_app"
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database URL on a running PostgreSQL that lives as long as the test session."""
+def postgres_admin_url() -> Iterator[str]:
+    """The session's PostgreSQL as its superuser: for tests that set up or inspect the server
+    itself, never for OS1's own connections."""
     bindir = postgres_bin()
     if bindir is None:
         reason = "PostgreSQL is not installed (no initdb); `make test` installs it"
@@ -133,3 +141,25 @@ def postgres_url() -> Iterator[str]:
 
         close_pools()
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> str:
+    """A database of the session's PostgreSQL, reached as an owner role without SUPERUSER or
+    BYPASSRLS (CREATEDB, so tests can make databases of their own)."""
+    import psycopg
+
+    server = postgres_admin_url.rsplit("/", 1)[0]
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS")
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'"
+        ).fetchone()
+    if available:
+        # pgvector is not a trusted extension: an administrator creates it, here in the
+        # template, so every database the role makes has it, as a deployment would.
+        with psycopg.connect(server + "/template1", autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {APP_ROLE} OWNER {APP_ROLE}")
+    return server.replace("://postgres@", f"://{APP_ROLE}@", 1) + f"/{APP_ROLE}"
