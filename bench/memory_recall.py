@@ -184,6 +184,7 @@ def locomo(
     vec0: bool = False,
     variants: dict[str, dict[str, Any]] | None = None,
     only: set[str] | None = None,
+    embedder: str = "minilm",
 ) -> None:
     samples = json.loads(data.read_text())
     if only:
@@ -199,7 +200,7 @@ def locomo(
     for sample in samples:
         turns = turns_of(sample)
         store = bench_store(tmp, sample["sample_id"], sample["sample_id"])
-        memory = LongTermMemory(store, "minilm")  # type: ignore[arg-type]
+        memory = LongTermMemory(store, embedder)  # type: ignore[arg-type]
         memory.store.memory_index = not vec0
         start = time.perf_counter()
         memory.import_messages(turns)
@@ -235,7 +236,7 @@ def locomo(
                 results[f"{name} NDCG@10"][cat].append(ndcg(ranked, relevant))
         store.close()
     names = ", ".join(s["sample_id"] for s in samples)
-    print(f"LoCoMo dev ({names}: {ingest_msgs} turns)")
+    print(f"LoCoMo dev ({names}: {ingest_msgs} turns; embedder {embedder})")
     header = (
         f"{'metric':14}" + "".join(f"{CATEGORIES[c]:>13}" for c in range(1, 6)) + f"{'cat 1-4':>10}"
     )
@@ -406,6 +407,11 @@ def main() -> None:
         "methods are chosen on one and checked on another",
     )
     parser.add_argument(
+        "--embedder",
+        default="minilm",
+        help="the name of the registered embedder LoCoMo is scored with",
+    )
+    parser.add_argument(
         "--vec0", action="store_true", help="LoCoMo with the vec0 candidate search (before)"
     )
     parser.add_argument(
@@ -450,6 +456,7 @@ def run(args: argparse.Namespace) -> None:
                 vec0=args.vec0,
                 variants=VARIANTS if args.variants else None,
                 only=set(args.conversations.split(",")) if args.conversations else None,
+                embedder=args.embedder,
             )
         if args.sizes:
             latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data)
