@@ -19,7 +19,7 @@ import pytest
 
 from os1.config import Settings
 from os1.errors import ConfigError, OS1Error
-from os1.events import MemoryRecalled
+from os1.events import MemoryRecalled, TurnDone
 from os1.memory import LongTermMemory
 from os1.memory.embedders import ENTRY_POINT_GROUP, HashingEmbedder, get_embedder
 from os1.memory.openai_embedder import (
@@ -406,3 +406,31 @@ async def test_memory_remembers_and_recalls_turns_with_vectors_from_the_server(
     events = await collect(companion.turn("what is my puppy called?", new=True))
     recalled = [e for e in events if isinstance(e, MemoryRecalled)]
     assert recalled and "Biscuit" in str(recalled[0].memories[0]["text"])
+
+
+async def test_when_the_embedding_server_goes_down_recall_falls_back_to_words(
+    server: EmbeddingServer, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server that is down costs the vectors, never the turn: what was said is still found
+    by its words, and the outage is logged once, not on every search."""
+    embedder = next(embedder_for(server.url, retries=0))
+    memory = LongTermMemory(store, embedder)
+    companion = Companion(
+        store,
+        ScriptedModel(replies=["Mm, tell me more."]),
+        Settings(model="scripted:echo"),
+        memory=memory,
+    )
+    for text in ["I adopted a puppy called Biscuit", "My sister Anna lives in Lyon"]:
+        await collect(companion.turn(text))
+    assert await memory.aconsolidate() > 0
+
+    server.fail_with = [503] * 10
+    with caplog.at_level("WARNING", logger="os1.memory.recall"):
+        hits = memory.recall.search("what is my puppy called?", k=3)
+        events = await collect(companion.turn("what is my puppy called?", new=True))
+    assert "Biscuit" in hits[0].memory.text
+    assert isinstance(events[-1], TurnDone)
+    recalled = [e for e in events if isinstance(e, MemoryRecalled)]
+    assert recalled and "Biscuit" in str(recalled[0].memories[0]["text"])
+    assert sum("falls back to words" in r.getMessage() for r in caplog.records) == 1

@@ -7,6 +7,7 @@ No language model is called here: recall must be fast and must work with the tin
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -16,10 +17,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from os1.errors import ModelError
 from os1.memory.dates import TimeRange, find_time_ranges
 from os1.memory.embedders import Embedder
 from os1.memory.query_split import split_query
 from os1.memory.store import Memory, MemoryStore, public_source
+
+log = logging.getLogger(__name__)
 
 # Words that carry no topic; dropping them keeps BM25 from matching on "what" and "did".
 STOPWORDS = frozenset(
@@ -191,6 +195,7 @@ class Recall:
         self._sessions_lock = threading.Lock()
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._degraded = False  # the embedder failed on the last search
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query's vector, from the cache when the same text was searched lately."""
@@ -235,7 +240,14 @@ class Recall:
             query, self.memories.common_terms(fts_terms(query), self.common_term_docs)
         )
         lexical = self.memories.lexical(match, self.candidates) if match else []
-        vector = pending.result() if pending is not None else self.embed_query(query)
+        try:
+            vector = pending.result() if pending is not None else self.embed_query(query)
+        except ModelError as exc:
+            # An embedding server that is down, slow or confused (the `openai` embedder) must
+            # not cost the user the turn: the words alone still find what was said in them.
+            self._embedder_failed(exc)
+            return self._lexical_only(lexical, query, k, reference)
+        self._embedder_back()
         dense = self.memories.nearest(vector, self.candidates)
         scores = self._fused(dense, lexical)
         searched = vector  # the vector whose cosines are in `scores`
@@ -277,6 +289,29 @@ class Recall:
         if self.windows and sessions and hits:
             hits = self._with_windows(hits, sessions, vector, searched, lexical, ranges, reference)
         return hits
+
+    def _lexical_only(
+        self, lexical: list[tuple[int, float]], query: str, k: int, reference: datetime
+    ) -> list[Hit]:
+        """The ranking from words alone, weighed as usual, for when the embedder fails."""
+        scores = self._fused([], lexical)
+        shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
+        ranges = find_time_ranges(query, reference)
+        found = self.memories.get_many(shortlist)
+        hits = [Hit(m, scores[m.id] * self._weight(m, ranges, reference)) for m in found]
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits
+
+    def _embedder_failed(self, exc: ModelError) -> None:
+        # Said once per outage, not once per search: under load that would be every turn.
+        if not self._degraded:
+            self._degraded = True
+            log.warning("memory search falls back to words alone: %s", exc.message)
+
+    def _embedder_back(self) -> None:
+        if self._degraded:
+            self._degraded = False
+            log.info("memory search uses its embedder again")
 
     def _with_windows(
         self,
