@@ -23,7 +23,9 @@ worker). `--hold N` opens N conversations, keeps them open `--hold-seconds` at `
 turns/s in total and, at the end, pings every socket: "held" is the number that stayed open with
 no error. `--compare` runs SQLite 1 worker, PostgreSQL 1 worker and PostgreSQL 2 workers and
 prints one table. On PostgreSQL each configuration also reports what a turn adds to the
-database's size. `--words N` pads messages so the echoed reply streams N pieces. A step "breaks"
+database's size. The server's idle CPU is measured per process before the first step and
+after the last, each time once every worker has started and the work left over is done.
+`--words N` pads messages so the echoed reply streams N pieces. A step "breaks"
 when errors exceed 1%, p99 exceeds 2 s, or fewer than 90% of offered turns complete.
 
 Descriptors: each client process raises its soft limit to the hard one, and so does the bench
@@ -66,6 +68,8 @@ TEXTS = [
 ]
 FILLER = "and then we walked along the river talking about the week ahead".split()
 TICK = os.sysconf("SC_CLK_TCK")
+# The server consolidates a user's memories this many seconds after their turn.
+CONSOLIDATE_AFTER = 5.0
 
 
 # -- measurements ---------------------------------------------------------------------------
@@ -167,6 +171,29 @@ def cpu_seconds(pids: list[int]) -> float:
         # After ')': state is field 0, so utime/stime/cutime/cstime are 11..14.
         total += sum(int(v) for v in fields[11:15])
     return total / TICK
+
+
+def idle_cpu(
+    server: subprocess.Popen[bytes], workers: int, seconds: float = 10.0, after: float = 0.0
+) -> str:
+    """The server's CPU while nobody talks to it, each process's share of a core over
+    `seconds`. Measured once it has settled: every worker started (the first answers
+    /healthz while the others are still importing and opening their pools) and the work
+    left from before (a first scheduler tick, consolidation after the last turns) done."""
+    time.sleep(after)  # work queued by the last turns (consolidation) starts by then
+    wanted = workers + 1 if workers > 1 else 1  # the parent forks the workers
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = process_tree(server.pid)
+        used = cpu_seconds(pids)
+        time.sleep(1.0)
+        if len(pids) >= wanted and cpu_seconds(pids) - used < 0.02:
+            break
+    start = {pid: cpu_seconds([pid]) for pid in process_tree(server.pid)}
+    time.sleep(seconds)
+    shares = [100 * (cpu_seconds([pid]) - used) / seconds for pid, used in start.items()]
+    each = ", ".join(f"{share:.1f}" for share in shares)
+    return f"{sum(shares):.1f}% of a core ({len(shares)} processes: {each})"
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -384,7 +411,10 @@ def start_server(
     config = 'model = "scripted:echo"\nembedder = "hashing"\n'
     if url:
         config += f"database_url = {json.dumps(url)}\n"
-    config += f"[server]\nsingle_user = false\ncache_users = {cache}\nconsolidate_after = 5.0\n"
+    config += (
+        f"[server]\nsingle_user = false\ncache_users = {cache}\n"
+        f"consolidate_after = {CONSOLIDATE_AFTER}\n"
+    )
     if threads is not None:
         config += f"turn_threads = {threads}\n"
     (home / "config.toml").write_text(config, encoding="utf-8")
@@ -563,11 +593,8 @@ def run_config(
     steps: list[Step] = []
     size = database_bytes(database.url)
     try:
-        pids = process_tree(proc.pid)
-        idle = cpu_seconds(pids)
-        time.sleep(5)
-        idle = cpu_seconds(pids) - idle
-        print(f"[{label}] idle server: {100 * idle / 5:.1f}% of a core (in every step's CPU)")
+        serving = workers if takes_workers else 1
+        print(f"[{label}] idle server: {idle_cpu(proc, serving)} (in every step's CPU)")
         why = refused(base, tokens[0])
         if why is not None:
             note = "the server refused a bench account"
@@ -594,6 +621,9 @@ def run_config(
             )  # fmt: skip
             print(row(step), flush=True)
             steps.append(step)
+        if steps:
+            idle = idle_cpu(proc, serving, after=CONSOLIDATE_AFTER + 1)
+            print(f"[{label}] idle after the steps: {idle}", flush=True)
     finally:
         stop_server(proc)
     grown, turns = database_bytes(database.url) - size, sum(step.done for step in steps)

@@ -1,5 +1,7 @@
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -236,3 +238,45 @@ async def test_a_turn_whose_store_and_recall_block_never_stalls_the_event_loop(
     assert isinstance(events[-1], TurnDone)
     assert took > 0.9  # two writes, a read of the dialogue and an embedding: all slow
     assert max(gaps, default=took) < 0.2  # yet the loop never waited on any of them
+
+
+class _CountingExecutor(ThreadPoolExecutor):
+    """The loop's default executor, counting the work handed to it."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.trips: list[str] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        # asyncio.to_thread hands over partial(context.run, partial(function, ...)).
+        call = fn.args[0] if isinstance(fn, partial) and fn.args else fn
+        self.trips.append(getattr(getattr(call, "func", call), "__name__", repr(call)))
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_six_trips(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    """Each trip to a worker thread wakes a thread and then the loop again, CPU that a server
+    pays on every turn: the parts that read together travel together (taking the words in;
+    the inner life, policies and skills; the history and the self; recall; storing the reply;
+    open threads after it)."""
+    memory = LongTermMemory(store, HashingEmbedder())
+    companion = Companion(store, ScriptedModel(), settings, memory=memory)
+    await collect(companion.turn("I planted tomatoes on the balcony"))
+    await memory.aconsolidate()  # something to recall on the next turn
+    executor = _CountingExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    try:
+        events = await collect(companion.turn("what did I plant?"))
+    finally:
+        executor.shutdown(wait=True)
+    assert isinstance(events[-1], TurnDone) and events[-1].status == "complete"
+    assert executor.trips == [
+        "_take_in",
+        "_consider",
+        "_history_and_self",
+        "relevant",
+        "_store_reply_now",
+        "open_threads",
+    ]

@@ -44,6 +44,20 @@ def test_websocket_streams_the_turn_as_typed_events(client: TestClient) -> None:
     assert [m["content"] for m in stored] == ["hello there", "You said: hello there"]
 
 
+def test_text_written_faster_than_the_socket_sends_goes_out_in_one_delta(
+    client: TestClient,
+) -> None:
+    """Each frame costs the server far more than the few characters of a token: pieces the
+    model has already written when the socket is free again go out together, the same text.
+    (A model slower than the socket still streams piece by piece: see the cancel test.)"""
+    with client.websocket_connect(WS) as ws:
+        ws.send_json({"type": "say", "text": "one two three four five six"})
+        events = until_done(ws)
+    deltas = [e["text"] for e in events if e["type"] == "text_delta"]
+    assert deltas == ["You said: one two three four five six"]
+    assert events[-1]["text"] == "You said: one two three four five six"
+
+
 def test_new_starts_a_conversation_and_an_id_continues_one(client: TestClient) -> None:
     with client.websocket_connect(WS) as ws:
         ws.send_json({"type": "say", "text": "first"})

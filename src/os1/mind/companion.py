@@ -125,8 +125,12 @@ class Companion:
             yield _error(exc)
             return
         yield TurnStarted(conversation_id=conv, user_message_id=user_msg.id)
-        # -- inner life: take in the message; one follow-up line may open the reply
-        inner, policy = await asyncio.to_thread(self._consider, text, identity, user_msg)
+        # -- inner life: take in the message; one follow-up line may open the reply. The
+        # opener and the skill plan come from the same trip to a thread (each trip costs
+        # the loop and a worker a wake-up).
+        inner, policy, opener, planned = await asyncio.to_thread(
+            self._consider, text, identity, user_msg
+        )
         # -- end inner life
 
         if policy is not None:
@@ -145,7 +149,6 @@ class Companion:
 
         # -- inner life: an anniversary, a thread whose day has passed, yesterday's mood. It
         # opens the reply and is kept as part of it (one assistant message, roles alternate).
-        opener, planned = await asyncio.to_thread(self._opener_and_plan, inner, text)
         if opener is not None:
             self._openers[conv] = (opener.text, opener.kind)
             yield TextDelta(text=opener.text + "\n\n")
@@ -204,10 +207,19 @@ class Companion:
 
     def _consider(
         self, text: str, identity: Identity, user_msg: StoredMessage
-    ) -> tuple[InnerLife | None, tuple[PolicyKind, str] | None]:
-        """The inner life takes in the message; then the replies decided in code."""
+    ) -> tuple[
+        InnerLife | None,
+        tuple[PolicyKind, str] | None,
+        Opener | None,
+        tuple[str, list[PlannedCall]] | None,
+    ]:
+        """The inner life takes in the message; then the replies decided in code; when none
+        is, the inner life's opening line and the skill an intent recognises."""
         inner = self._inner_life(user_msg)
-        return inner, self._policy_reply(text, identity, user_msg)
+        policy = self._policy_reply(text, identity, user_msg)
+        if policy is not None:
+            return inner, policy, None, None
+        return inner, None, *self._opener_and_plan(inner, text)
 
     def _opener_and_plan(
         self, inner: InnerLife | None, text: str
@@ -347,6 +359,9 @@ class Companion:
             return lines
         return self.store.dialogue(conv, scan)
 
+    def _history_and_self(self, conv: int) -> tuple[list[DialogueLine], str | None]:
+        return self._recent_dialogue(conv), self._self_summary()
+
     async def _store_reply(
         self,
         conv: int,
@@ -410,7 +425,8 @@ class Companion:
         started = time.perf_counter()
         try:
             await self.model.load()
-            dialogue = await asyncio.to_thread(self._recent_dialogue, conv)
+            # The history and the self are read in one trip to a thread.
+            dialogue, self_summary = await asyncio.to_thread(self._history_and_self, conv)
             stored_history = [m for m in dialogue if m.id != user_msg.id]
             # Replies that carried outside text (a mail, a file) go back to the model only as
             # quoted data, and a turn that sees them may not call tools.
@@ -451,7 +467,6 @@ class Companion:
                     tainted = tainted or any(h.memory.untrusted for h in hits)
                     meta["memories"] = [h.memory.id for h in hits]
                     yield MemoryRecalled(memories=[h.as_dict() for h in hits])
-            self_summary = await asyncio.to_thread(self._self_summary)  # reads the profile
             messages = compose_prompt(
                 system=system,
                 history=history,

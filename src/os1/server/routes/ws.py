@@ -20,7 +20,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from os1.errors import OS1Error
-from os1.events import Event, TurnError
+from os1.events import Event, TextDelta, TurnError
 from os1.mind.outbox import notifier
 from os1.server.auth import Caller, identify_socket
 from os1.server.errors import Busy
@@ -76,9 +76,16 @@ class Session:
         self._finished = True
         self._send_lock = asyncio.Lock()
 
-    async def send(self, data: dict[str, Any]) -> None:
+    async def send(self, data: dict[str, Any] | Event) -> None:
+        # An event is written by pydantic's own serialiser in one step (no dict in between):
+        # a reply streams one event per token.
+        text = (
+            json.dumps(data, ensure_ascii=False)
+            if isinstance(data, dict)
+            else data.model_dump_json()
+        )
         async with self._send_lock:
-            await self.ws.send_text(json.dumps(data, ensure_ascii=False))
+            await self.ws.send_text(text)
 
     async def handle(self, raw: str) -> None:
         if len(raw) > MAX_FRAME:
@@ -129,17 +136,38 @@ class Session:
             yield event
 
     async def _forward(self, events: AsyncIterator[Event]) -> None:
+        """Send the turn's events in order. The turn runs as a task of its own that queues
+        them: text deltas that are ready together (a model faster than the socket) go out
+        as one frame, since each frame costs the server far more than its few characters.
+        A delta is never held back waiting for the next one."""
+        ready: asyncio.Queue[Event | OS1Error | None] = asyncio.Queue()
+        producer = asyncio.get_running_loop().create_task(_produce(events, ready))
         try:
-            async with contextlib.aclosing(events):  # type: ignore[type-var]
-                async for event in events:
+            while (item := await ready.get()) is not None:
+                batch: list[Event | OS1Error | None] = [item]
+                while not ready.empty():
+                    batch.append(ready.get_nowait())
+                for event in _joined(batch):
+                    if isinstance(event, OS1Error):
+                        raise event
+                    if event is None:
+                        return
                     if event.type in ("done", "error"):
                         self._finished = True
-                    await self.send(event.model_dump(mode="json"))
+                    await self.send(event)
         except OS1Error as exc:
             self._finished = True
             await self.send(_error(exc.code, exc.message, exc.hint))
         except (WebSocketDisconnect, RuntimeError):
             pass  # the socket went away mid-reply; the companion kept what it had written
+        finally:
+            # Cancelled (or the socket gone): the turn is stopped and keeps what it wrote,
+            # stored before cancel() returns, as when the turn ran in this task.
+            if not producer.done():
+                producer.cancel()
+            await asyncio.wait([producer])
+            if not producer.cancelled() and (failure := producer.exception()) is not None:
+                log.error("a turn failed unexpectedly", exc_info=failure)
 
     async def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -154,11 +182,39 @@ class Session:
         try:
             while True:
                 note = await queue.get()
-                await self.send(note.model_dump(mode="json"))
+                await self.send(note)
         except (WebSocketDisconnect, RuntimeError):
             pass  # closed: the message is stored and waits in the conversation
         finally:
             unsubscribe()
+
+
+async def _produce(
+    events: AsyncIterator[Event], ready: asyncio.Queue[Event | OS1Error | None]
+) -> None:
+    """Run the turn, queueing its events; then an expected failure, if any; then None."""
+    try:
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for event in events:
+                ready.put_nowait(event)
+    except OS1Error as exc:
+        ready.put_nowait(exc)
+    finally:
+        ready.put_nowait(None)
+
+
+def _joined(
+    batch: list[Event | OS1Error | None],
+) -> list[Event | OS1Error | None]:
+    """The batch with each run of consecutive text deltas joined into one."""
+    joined: list[Event | OS1Error | None] = []
+    for item in batch:
+        last = joined[-1] if joined else None
+        if isinstance(item, TextDelta) and isinstance(last, TextDelta):
+            joined[-1] = TextDelta(text=last.text + item.text)
+        else:
+            joined.append(item)
+    return joined
 
 
 @router.websocket("/api/ws")
