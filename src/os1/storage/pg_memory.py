@@ -2,18 +2,21 @@
 pgvector for vector candidates, one `memory_vec_<dim>` table per embedding size with an HNSW
 index on cosine distance (as SQLite keeps one vec0 table per size).
 
-Lexical scores are BM25, as SQLite's FTS5 gives them: the GIN index finds the matching
-memories and counts each word's document frequency, their tsvectors give term frequencies and
-lengths. `ts_rank`/`ts_rank_cd` know nothing of how rare a word is, and on LoCoMo rare names
-are what find the evidence (Recall@10 0.725 with idf-weighted ts_rank against SQLite's 0.756).
+Lexical scores are BM25, as SQLite's FTS5 gives them, computed in one statement: the GIN index
+finds the memories holding the query's words, whose tsvectors give document frequencies, term
+frequencies and lengths. `ts_rank`/`ts_rank_cd` know nothing of how rare a word is, and on
+LoCoMo rare names are what find the evidence (Recall@10 0.725 with idf-weighted ts_rank
+against SQLite's 0.756). What does not change between searches (the user's memory count,
+which words are common) is cached per process while the user's `memory_versions` row says
+their memories have not changed, whichever worker wrote them.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,12 +31,35 @@ CONFIG = "english"
 # BM25's parameters, FTS5's values.
 K1 = 1.2
 B = 0.75
+# How far the memory count may move before BM25's mean length is measured again.
+AVGDL_DRIFT = 0.05
 _PHRASE = re.compile(r'"((?:[^"]|"")*)"')
 # Embedding sizes whose table and index exist, per database URL (created once per process).
 _vec_tables: dict[str, set[int]] = {}
 _vec_guard = threading.Lock()
 # (URL, user, dimension) whose stored embeddings are all in the vector table (`_caught_up`).
 _backfilled: set[tuple[str, str, int]] = set()
+# Terms a user's cache of common ones may hold before it starts again (a bound, not a tuning).
+KNOWN_TERMS = 4096
+
+
+@dataclass
+class _Known:
+    """What searches counted in one user's memories while they stood at `version` (migration
+    5's `memory_versions`, which any worker's write moves): their number, and whether each
+    (term, cap) is common. Shared by every store of the process."""
+
+    version: int
+    docs: int | None = None
+    common: dict[tuple[str, int], bool] = field(default_factory=dict)
+
+
+# By (URL, user). A user whose memories predate migration 5 has no version until their next
+# write: nothing is cached for them until then.
+_known: dict[tuple[str, str], _Known] = {}
+_known_guard = threading.Lock()
+# The user's version, read by the same statement (the same snapshot) as what it validates.
+_VERSION = "SELECT (SELECT version FROM memory_versions WHERE user_id = ?) AS version"
 
 
 def phrases(match: str) -> list[str]:
@@ -51,66 +77,119 @@ def _any_of(n: int) -> str:
     return " || ".join([f"phraseto_tsquery('{CONFIG}', ?)"] * n)
 
 
+# BM25 in one round trip. `q`: the query's lexemes, as the generated column stems them.
+# `collection`: BM25's N, the user's memory count (passed in while their version holds), and
+# avgdl, the mean length in lexemes, passed in from the last measure unless the count moved by
+# 5 % (each subquery runs only when its CASE needs it: an InitPlan runs lazily). `docs`: every
+# memory of the user holding one of the lexemes, found on the GIN index, with its length,
+# whether it is ranked (matches a phrase, passes `where`) and just the query's lexemes of its
+# tsvector (marked with weight A and filtered on it: three times faster than unnesting all of
+# them). `found`: their lexemes, one row each: counted per lexeme, the document frequencies
+# (over all the user's memories, superseded ones too, as FTS5 counts all of its rows); their
+# positions, the term frequencies. The sum runs in the tsvector's lexeme order, as the sum in
+# Python over unnested rows did before, so that scores are the same to the last bit.
+_BM25 = f"""
+WITH q AS MATERIALIZED (
+    SELECT DISTINCT x AS lexeme FROM unnest(?::text[]) AS t(term)
+    CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('{CONFIG}', t.term))) x
+), n AS MATERIALIZED (
+    SELECT v.version, CASE WHEN v.version = ?::bigint THEN ?::bigint
+        ELSE (SELECT count(*) FROM memories WHERE user_id = ?) END AS docs
+    FROM ({{version}}) v
+), collection AS MATERIALIZED (
+    SELECT n.version, n.docs, s.stale, CASE WHEN s.stale
+        THEN (SELECT coalesce(nullif(avg(length(text_search)), 0), 1.0)::float8
+              FROM memories WHERE user_id = ?)
+        ELSE ?::float8 END AS avgdl
+    FROM n CROSS JOIN LATERAL (SELECT ?::bigint IS NULL
+        OR abs(n.docs - ?::bigint) > ?::float8 * greatest(?::bigint, 20) AS stale) s
+), docs AS MATERIALIZED (
+    SELECT m.id, length(m.text_search) AS len,
+        (m.text_search @@ ({{any_of}}) {{where}}) AS ranked,
+        ts_filter(setweight(m.text_search, 'A', ARRAY(SELECT lexeme FROM q)), '{{{{a}}}}') AS hits
+    FROM memories m
+    WHERE m.user_id = ? AND m.text_search @@ (
+        SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) FROM q)
+), found AS MATERIALIZED (
+    SELECT d.id, d.len, d.ranked, u.lexeme, cardinality(u.positions) AS tf
+    FROM docs d CROSS JOIN LATERAL unnest(d.hits) u
+), idf AS (
+    SELECT f.lexeme, greatest(ln((c.docs - count(*) + 0.5::float8) / (count(*) + 0.5::float8)),
+        ?::float8) AS idf
+    FROM found f CROSS JOIN collection c GROUP BY f.lexeme, c.docs
+)
+SELECT c.version, c.docs, c.avgdl, c.stale, s.id, s.score FROM collection c LEFT JOIN (
+    SELECT f.id, sum(i.idf * f.tf * ?::float8 / (f.tf + ?::float8 * (1 - ?::float8
+        + ?::float8 * f.len / c.avgdl)) ORDER BY f.lexeme COLLATE "C") AS score
+    FROM found f JOIN idf i ON i.lexeme = f.lexeme CROSS JOIN collection c
+    WHERE f.ranked GROUP BY f.id ORDER BY score DESC, f.id LIMIT ?
+) s ON TRUE
+"""
+
+
+def _remember(key: tuple[str, str], version: int) -> _Known:
+    """The user's cache entry for `version`, a fresh one when their memories have moved on."""
+    known = _known.get(key)
+    if known is None or known.version != version:
+        known = _known[key] = _Known(version)
+    return known
+
+
 class PostgresMemoryIndex(MemoryIndex):
     def __init__(self, store: PostgresStore) -> None:
         self.db = store
         self.user_id = store.user_id
-        self._avgdl: tuple[int, float] | None = None  # (count when measured, mean length)
+        # BM25's avgdl: (the user's memory count when measured, their mean length).
+        self._avgdl: tuple[int, float] | None = None
 
     # -- words --------------------------------------------------------------------------
-
-    def _collection(self) -> tuple[int, float]:
-        """How many memories the user has, and their mean length in lexemes (BM25's N and
-        avgdl). The mean reads every tsvector, so it is kept until the count moves by 5 %."""
-        n = int(
-            self.db.query("SELECT count(*) FROM memories WHERE user_id = ?", (self.user_id,))[0][0]
-        )
-        if self._avgdl is None or abs(n - self._avgdl[0]) > 0.05 * max(self._avgdl[0], 20):
-            row = self.db.query(
-                "SELECT avg(length(text_search)) FROM memories WHERE user_id = ?", (self.user_id,)
-            )[0]
-            self._avgdl = (n, float(row[0] or 1.0))
-        return n, self._avgdl[1]
 
     def _ranked(
         self, match: str, limit: int, where: str, extra: Sequence[Any]
     ) -> list[tuple[int, float]]:
         """Okapi BM25 as FTS5 computes it (k1 1.2, b 0.75, idf floored just above 0), per
-        lexeme of the query: document frequencies counted on the GIN index, each matching
-        memory's term frequencies read from its tsvector's positions."""
+        lexeme of the query, in one statement (`_BM25`). The collection's mean length reads
+        every tsvector, so it is kept until the user's memory count moves by 5 %."""
         terms = phrases(match)
         if not terms:
             return []
-        n, avgdl = self._collection()
-        frequencies = self.db.query(
-            "SELECT q.lexeme, (SELECT count(*) FROM memories WHERE user_id = ? "
-            "AND text_search @@ to_tsquery('simple', quote_literal(q.lexeme))) FROM ("
-            "SELECT DISTINCT x AS lexeme FROM unnest(?::text[]) AS t(term) "
-            f"CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('{CONFIG}', t.term))) x"
-            ") q",
-            (self.user_id, terms),
-        )
-        idf = {
-            str(r[0]): max(math.log((n - int(r[1]) + 0.5) / (int(r[1]) + 0.5)), 1e-6)
-            for r in frequencies
-        }
-        if not idf:
-            return []  # only stop words
+        known_docs, known_avgdl = self._avgdl if self._avgdl is not None else (None, None)
+        key = (self.db.url, self.user_id)
+        known = _known.get(key)
         rows = self.db.query(
-            "SELECT m.id, length(m.text_search), u.lexeme, cardinality(u.positions) "
-            "FROM memories m CROSS JOIN LATERAL unnest(m.text_search) u "
-            f"WHERE m.user_id = ? AND m.text_search @@ ({_any_of(len(terms))}) {where} "
-            "AND u.lexeme = ANY(?::text[])",
-            (self.user_id, *terms, *extra, list(idf)),
+            _BM25.format(any_of=_any_of(len(terms)), where=where, version=_VERSION),
+            (
+                terms,
+                known.version if known is not None and known.docs is not None else None,
+                known.docs if known is not None else None,
+                self.user_id,
+                self.user_id,
+                self.user_id,
+                known_avgdl,
+                known_docs,
+                known_docs,
+                AVGDL_DRIFT,
+                known_docs,
+                *terms,
+                *extra,
+                self.user_id,
+                1e-6,
+                K1 + 1,
+                K1,
+                B,
+                B,
+                limit,
+            ),
         )
-        scores: dict[int, float] = {}
-        for r in rows:
-            memory_id, length, lexeme, tf = int(r[0]), int(r[1]), str(r[2]), int(r[3])
-            norm = K1 * (1 - B + B * length / avgdl)
-            gain = idf[lexeme] * tf * (K1 + 1) / (tf + norm)
-            scores[memory_id] = scores.get(memory_id, 0.0) + gain
-        best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-        return best[:limit]
+        version, docs = rows[0][0], int(rows[0][1])
+        if version is not None:
+            with _known_guard:
+                _remember(key, int(version)).docs = docs
+        if rows[0][3]:  # measured again (or for the first time)
+            self._avgdl = (docs, float(rows[0][2]))
+        hits = [(int(r[4]), float(r[5])) for r in rows if r[4] is not None]
+        hits.sort(key=lambda item: (-item[1], item[0]))
+        return hits
 
     def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
         return self._ranked(match, limit, "AND m.superseded_by IS NULL", ())
@@ -136,18 +215,47 @@ class PostgresMemoryIndex(MemoryIndex):
         return [int(r[0]) for r in rows]
 
     def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
+        """Counted (up to cap+1) only for terms the user's cache cannot answer, in the same
+        statement that reads their version: a cached answer is used only if it still holds."""
         if not terms:
             return set()
+        key = (self.db.url, self.user_id)
+        known = _known.get(key)
+        cached = {t: known.common.get((t, cap)) for t in terms} if known is not None else {}
         counts = ", ".join(
+            "CASE WHEN v.version = ?::bigint AND ?::boolean THEN NULL ELSE "
             "(SELECT count(*) FROM (SELECT 1 FROM memories WHERE user_id = ? AND "
-            f"text_search @@ phraseto_tsquery('{CONFIG}', ?) LIMIT ?) s)"
+            f"text_search @@ phraseto_tsquery('{CONFIG}', ?) LIMIT ?) s) END"
             for _ in terms
         )
         params: list[Any] = []
         for term in terms:
-            params += [self.user_id, term, cap + 1]
-        row = self.db.query(f"SELECT {counts}", params)[0]
-        return {term for i, term in enumerate(terms) if int(row[i]) > cap}
+            params += [
+                known.version if known is not None else None,
+                cached.get(term) is not None,
+                self.user_id,
+                term,
+                cap + 1,
+            ]
+        params.append(self.user_id)  # the version's, after every count in the statement
+        row = self.db.query(f"SELECT v.version, {counts} FROM ({_VERSION}) v", params)[0]
+        version = None if row[0] is None else int(row[0])
+        common: set[str] = set()
+        counted: dict[tuple[str, int], bool] = {}
+        for i, term in enumerate(terms, start=1):
+            if row[i] is None:
+                is_common = bool(cached[term])  # the version held: the cached answer did too
+            else:
+                is_common = counted[(term, cap)] = int(row[i]) > cap
+            if is_common:
+                common.add(term)
+        if version is not None:
+            with _known_guard:
+                entry = _remember(key, version)
+                if len(entry.common) + len(counted) > KNOWN_TERMS:
+                    entry.common.clear()
+                entry.common.update(counted)
+        return common
 
     # -- vectors ------------------------------------------------------------------------
 
@@ -233,8 +341,9 @@ class PostgresMemoryIndex(MemoryIndex):
         if not self._caught_up(dim):
             return None  # no pgvector: the store reranks an exact scan
         query = np.asarray(vector, dtype=np.float32)
-        # Superseded memories are dropped after the walk, by primary key, row by row: a join
-        # planned before autovacuum has analysed fresh rows can scan them all.
+        # Superseded memories are dropped after the walk, on migration 5's partial index of
+        # them (a handful of rows): without it, once the table was analysed, the anti-join
+        # scanned every memory of every user (7 ms of a search at 10k memories).
         rows = self.db.query_with(
             self._search_settings(candidates),
             "SELECT c.memory_id, -(c.embedding <#> ?) AS score FROM ("
