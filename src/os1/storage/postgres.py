@@ -452,9 +452,9 @@ class PostgresStore(SQLStore):
         names = tuple(settings)
         try:
             with self._pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT " + SCOPE_SQL, self._scope)
                 accepted = _accepted_settings.get((self.url, names))
                 if accepted is None:
+                    conn.execute("SELECT " + SCOPE_SQL, self._scope)
                     accepted = []
                     for name in names:
                         try:
@@ -466,10 +466,12 @@ class PostgresStore(SQLStore):
                         except (pg_errors.UndefinedObject, pg_errors.InvalidParameterValue):
                             pass
                     _accepted_settings[(self.url, names)] = accepted
-                elif accepted:
+                else:
+                    # The user and the settings in one statement: one round trip fewer.
                     conn.execute(
-                        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in accepted),
-                        [v for name in accepted for v in (name, settings[name])],
+                        "SELECT "
+                        + ", ".join([SCOPE_SQL, *("set_config(%s, %s, true)" for _ in accepted)]),
+                        [*self._scope, *(v for name in accepted for v in (name, settings[name]))],
                     )
                 cur = conn.execute(translate(sql), tuple(params))
                 return list(cur.fetchall()) if cur.description is not None else []
