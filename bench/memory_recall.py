@@ -426,13 +426,14 @@ def main() -> None:
         import sys
 
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from tests.pg import Cluster, postgres_bin
+        from tests.pg import Cluster, app_database, postgres_bin
 
         bindir = postgres_bin()
         if bindir is None:
             parser.error("--database temp needs PostgreSQL's server programs (initdb)")
         cluster = Cluster(bindir)
-        DATABASE_URL = cluster.start()
+        # As OS1 is deployed: an ordinary role, so row-level security's cost is measured.
+        DATABASE_URL = app_database(cluster.start())
     else:
         DATABASE_URL = args.database
     try:

@@ -143,13 +143,13 @@ def postgres_admin_url() -> Iterator[str]:
         cluster.stop()
 
 
-@pytest.fixture(scope="session")
-def postgres_url(postgres_admin_url: str) -> str:
-    """A database of the session's PostgreSQL, reached as an owner role without SUPERUSER or
-    BYPASSRLS (CREATEDB, so tests can make databases of their own)."""
+def app_database(admin_url: str) -> str:
+    """A database on the server of `admin_url` (a superuser's), owned by an ordinary role
+    without SUPERUSER or BYPASSRLS (CREATEDB, so tests can make databases of their own):
+    the URL OS1 should connect with, as a deployment would. Row-level security binds it."""
     import psycopg
 
-    server = postgres_admin_url.rsplit("/", 1)[0]
+    server = admin_url.rsplit("/", 1)[0]
     with psycopg.connect(server + "/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS")
         available = conn.execute(
@@ -163,3 +163,9 @@ def postgres_url(postgres_admin_url: str) -> str:
     with psycopg.connect(server + "/postgres", autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {APP_ROLE} OWNER {APP_ROLE}")
     return server.replace("://postgres@", f"://{APP_ROLE}@", 1) + f"/{APP_ROLE}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_url: str) -> str:
+    """A database of the session's PostgreSQL as OS1 connects to it (`app_database`)."""
+    return app_database(postgres_admin_url)
