@@ -14,6 +14,9 @@ Stages, each from the end of the previous one:
   first audio        the first clause's first synthesised chunk, handed to the speaker
 Utterances with a mid-sentence pause (speech, 0.6 s of silence, the rest) count a false cut-in
 when the session ends the turn in the pause.
+Echo (--echo N): N replies play in real time through a speaker that leaks into the microphone
+(18 dB down, no echo cancellation); every second one the user talks over 1 s in. Counted: false
+barge-ins and turns made of OS1's own voice (target 0), and how soon talking over it stops it.
 """
 
 from __future__ import annotations
@@ -38,9 +41,12 @@ from os1.voice import engines
 from os1.voice.audio import STT_RATE, Audio
 from os1.voice.pipeline import (
     FRAME,
+    Echo,
     EndOfTurn,
     Heard,
+    Interrupted,
     ReplyAudio,
+    Spoken,
     TurnTiming,
     VoiceSession,
 )
@@ -70,6 +76,12 @@ PAUSED = [
     ("I would like to talk about", "the trip we planned."),
 ]  # fmt: skip
 PAUSE_SECONDS = 0.6
+
+# Echo: OS1's voice comes back into its own microphone 18 dB down (a laptop's speaker, no echo
+# cancellation); the user talks over the reply a second into it, at full loudness.
+ECHO_GAIN = 0.125
+BARGE = "Sorry to interrupt, can I ask you something else?"
+BARGE_AFTER = 1.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -141,7 +153,85 @@ async def one_turn(
     }  # fmt: skip
 
 
-async def main(n: int, end_of_turn_ms: int, verbose: bool) -> None:
+async def echo_turn(
+    session_args: dict[str, object], question: np.ndarray, barge: np.ndarray | None
+) -> dict[str, float | int | str]:
+    """Ask `question` and let the reply play in real time into a speaker that leaks into the
+    microphone; with `barge`, the user talks over it. Counts what the echo set off."""
+    pending = [np.zeros(0, np.float32)]  # the speaker's sound still to reach the microphone
+    first_audio: list[float] = []
+    heard: list[str] = []
+    echoes: list[str] = []
+    interrupted: list[float] = []
+    spoken: list[float] = []  # the reply was spoken to its end
+
+    def on_frame(frame: object) -> None:
+        if isinstance(frame, Spoken):
+            spoken.append(time.monotonic())
+        elif isinstance(frame, ReplyAudio):
+            first_audio.append(time.monotonic())
+        elif isinstance(frame, Heard):
+            heard.append(frame.text)
+        elif isinstance(frame, Echo):
+            echoes.append(frame.text)
+        elif isinstance(frame, Interrupted):
+            interrupted.append(time.monotonic())
+            pending[0] = np.zeros(0, np.float32)  # the speaker stops at once
+
+    async def play(pcm: np.ndarray, rate: int) -> None:
+        pending[0] = np.concatenate([pending[0], to_16k(pcm, rate)])
+        await asyncio.sleep(len(pcm) / rate)  # a real speaker takes its time
+
+    session = VoiceSession(**session_args, on_frame=on_frame)  # type: ignore[arg-type]
+    user = np.concatenate([np.zeros(int(0.5 * STT_RATE), np.float32), question])
+    barge_from: list[int] = []  # the frame at which the user starts talking over the reply
+    barge_at: list[float] = []  # ... and when that is
+
+    async def mic() -> AsyncIterator[np.ndarray]:
+        t0 = time.monotonic()
+        quiet_since = 0
+        for i in range(int(60 * STT_RATE / FRAME)):
+            delay = t0 + (i + 1) * FRAME / STT_RATE - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            frame = np.zeros(FRAME, np.float32)
+            part = user[i * FRAME : (i + 1) * FRAME]
+            frame[: len(part)] += part
+            if barge is not None and first_audio and not barge_from:
+                barge_from.append(i + int(BARGE_AFTER * STT_RATE / FRAME))
+                barge_at.append(t0 + barge_from[0] * FRAME / STT_RATE)
+            if barge_from and i >= barge_from[0]:
+                part = barge[(i - barge_from[0]) * FRAME : (i - barge_from[0] + 1) * FRAME]
+                frame[: len(part)] += part
+            echo, pending[0] = pending[0][:FRAME], pending[0][FRAME:]
+            frame[: len(echo)] += ECHO_GAIN * echo
+            done_talking = first_audio and not session.talking and not len(pending[0])
+            quiet_since = quiet_since + 1 if done_talking else 0
+            if quiet_since * FRAME > 3 * STT_RATE:  # the reply and its echo are over
+                break
+            yield frame
+
+    await session.run(mic(), play)
+    onset = barge_at[0] if barge_at else float("inf")
+    cuts = [t for t in interrupted if t >= onset]
+    # A reply shorter than BARGE_AFTER was over before the user spoke; one that ended within
+    # a second and a half of it was not left talking over them long.
+    over_before = bool(spoken) and spoken[0] < onset
+    ended_soon = bool(spoken) and spoken[0] < onset + 1.5
+    row: dict[str, float | int | str] = {
+        "false_barge": len(interrupted) - len(cuts),
+        # Turns besides the question and the user's barge-in (a turn whenever it was said).
+        "echo_turns": max(0, len(heard) - 1 - (barge is not None)),
+        "ignored": len(echoes), "talked_over": int(barge is not None and not over_before),
+        "missed": int(barge is not None and not cuts and not ended_soon),
+        "heard": " | ".join(heard),
+    }  # fmt: skip
+    if cuts:
+        row["barge_latency"] = cuts[0] - onset
+    return row
+
+
+async def main(n: int, end_of_turn_ms: int, verbose: bool, echo_n: int = 0) -> None:
     tts, stt = engines.tts("piper"), engines.stt("whisper")
     settings = Settings(model="llamacpp:smollm2-135m", max_reply_tokens=64, context_window=2048)
     model = create_model(settings)
@@ -183,6 +273,11 @@ async def main(n: int, end_of_turn_ms: int, verbose: bool) -> None:
         for first, second in PAUSED:
             args["vad"] = engines.vad("silero")
             paused_rows.append(await one_turn(args, [spoken(first), spoken(second)]))
+        echo_rows: list[dict[str, float | int | str]] = []
+        for k, text in enumerate((UTTERANCES * 2)[:echo_n]):
+            args["vad"] = engines.vad("silero")
+            barge = spoken(BARGE) if k % 2 else None
+            echo_rows.append(await echo_turn(args, spoken(text), barge))
         store.close()
     print(
         f"voice latency over {len(rows)} utterances + {len(paused_rows)} with a "
@@ -212,6 +307,24 @@ async def main(n: int, end_of_turn_ms: int, verbose: bool) -> None:
         f"  real-time factor: speech-to-text {statistics.median(stt_rtf):.3f}, "
         f"synthesis {statistics.median(tts_rtf):.3f} (median; < 1 is faster than real time)"
     )
+    if echo_rows:
+        barged = [r for r in echo_rows if r["talked_over"]]
+        latency = [float(r["barge_latency"]) for r in barged if "barge_latency" in r]
+        print(
+            f"  echo ({ECHO_GAIN:g} of the voice back in the microphone): "
+            f"{sum(int(r['false_barge']) for r in echo_rows)} false barge-ins and "
+            f"{sum(int(r['echo_turns']) for r in echo_rows)} echo turns in "
+            f"{len(echo_rows)} replies ({sum(int(r['ignored']) for r in echo_rows)} stretches "
+            f"of echo ignored); talked over {len(barged)} times, "
+            f"{sum(int(r['missed']) for r in barged)} missed"
+            + (f", stopped after median {statistics.median(latency) * 1000:.0f} ms "
+               f"(p95 {pct(latency, 0.95) * 1000:.0f} ms)" if latency else "")
+        )  # fmt: skip
+        for r in echo_rows:
+            if verbose or r["false_barge"] or int(r["echo_turns"]) > 0 or r["missed"]:
+                flags = " ".join(f"{k} {r[k]}" for k in ("false_barge", "echo_turns", "ignored",
+                                                             "talked_over", "missed"))  # fmt: skip
+                print(f"    echo: {flags}: heard {r['heard']!r}")
     total = statistics.median([float(r["total"]) for r in timed])
     print(
         f"  target <= 500 ms median: {'met' if total <= 0.5 else 'not met'} ({total * 1000:.0f} ms)"
@@ -223,5 +336,9 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--end-of-turn-ms", type=int, default=Settings().voice_end_of_turn_ms)
     parser.add_argument("--verbose", action="store_true", help="one line per utterance")
+    parser.add_argument(
+        "--echo", type=int, default=4, help="replies played back into the microphone (every "
+        "second one talked over)",
+    )  # fmt: skip
     options = parser.parse_args()
-    asyncio.run(main(options.n, options.end_of_turn_ms, options.verbose))
+    asyncio.run(main(options.n, options.end_of_turn_ms, options.verbose, options.echo))

@@ -130,7 +130,9 @@ def test_live_voice_answers_out_loud_and_stops_when_talked_over(
     pulse: dict[str, str], home: Path, tmp_path: Path, piper
 ) -> None:  # type: ignore[no-untyped-def]
     question = say(piper, "I finished the long letter to my sister last night.", tmp_path / "q.wav")
-    barge = say(piper, "Sorry to interrupt you there.", tmp_path / "b.wav")
+    # Long enough to still be speaking a second after the words have stopped OS1.
+    barge = say(piper, "Sorry to interrupt you there, I have something to tell you.",
+                tmp_path / "b.wav")  # fmt: skip
     # A model still writing while it speaks (as the embedded one does for a long reply): the
     # barge-in stops it, and only what was heard is stored.
     script = tmp_path / "model.json"
@@ -176,3 +178,94 @@ def test_live_voice_answers_out_loud_and_stops_when_talked_over(
     assert first_reply[2] == "interrupted"
     assert first_reply[1] and len(first_reply[1]) < len(LONG_REPLY)
     assert LONG_REPLY.startswith(first_reply[1].rstrip("…").rsplit(" ", 1)[0])
+
+
+SHORT_REPLY = "That is lovely to hear. I hope the rest of your evening is just as calm."
+
+
+@pytest.fixture
+def echo(pulse: dict[str, str]) -> Iterator[None]:
+    """OS1's speaker leaks back into its microphone, quieter than the user, as a laptop's
+    speaker does into its microphone when nothing cancels the echo."""
+    env = {**os.environ, **pulse}
+    module = subprocess.run(
+        ["pactl", "load-module", "module-loopback", "source=speaker.monitor", "sink=micsrc",
+         "latency_msec=60", "source_dont_move=true", "sink_dont_move=true"],
+        env=env, check=True, capture_output=True, text=True, timeout=10,
+    ).stdout.strip()  # fmt: skip
+    # The loopback's stream into the microphone sink, well below the user's voice (50% is
+    # -18 dB on PulseAudio's cubic scale): at equal loudness nobody could tell them apart.
+    inputs = subprocess.run(
+        ["pactl", "list", "short", "sink-inputs"], env=env, check=True, capture_output=True,
+        text=True, timeout=10,
+    ).stdout.splitlines()  # fmt: skip
+    for line in inputs:  # index, sink, client, driver, format
+        fields = line.split("\t")
+        if len(fields) > 3 and fields[3] == "module-loopback.c":
+            subprocess.run(["pactl", "set-sink-input-volume", fields[0], "50%"], env=env,
+                           check=True, timeout=10)  # fmt: skip
+    yield
+    subprocess.run(["pactl", "unload-module", module], env=env, check=False, timeout=10)
+
+
+def test_live_voice_ignores_its_own_voice_coming_back_but_not_the_user_talking_over_it(
+    pulse: dict[str, str], echo: None, home: Path, tmp_path: Path, piper
+) -> None:  # type: ignore[no-untyped-def]
+    first = say(piper, "I finished the long letter to my sister last night.", tmp_path / "q.wav")
+    second = say(piper, "Tell me what you think of letters.", tmp_path / "q2.wav")
+    barge = say(piper, "Sorry to interrupt you there.", tmp_path / "b.wav")
+    script = tmp_path / "model.json"
+    script.write_text(
+        json.dumps({"replies": [SHORT_REPLY, LONG_REPLY, "Of course, go on."], "delay": 0.05})
+    )
+    env = process_env(f"scripted:{script}", **pulse)
+    os1 = subprocess.Popen(
+        [sys.executable, "-m", "os1", "--home", str(home), "voice"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    speaker = Speaker(env)
+    seen: list[str] = []
+    try:
+        lines = lines_of(os1)
+        wait_for(lines, "Listening", 90, seen)
+        subprocess.run(["paplay", "--device=micsrc", str(first)], env=env, check=True)
+        wait_for(lines, "sister", 30, seen)
+        wait_for(lines, ": …", 30, seen)
+        # The whole reply comes back through the microphone: it is spoken to its end (with
+        # the tail in which its echo may still arrive), and nothing of it becomes a turn.
+        time.sleep(7.0)
+        assert speaker.loud_between(speaker.now() - 7.0, speaker.now() - 4.0) > 0.3
+        # The next question is answered; talking over that reply still stops it.
+        subprocess.run(["paplay", "--device=micsrc", str(second)], env=env, check=True)
+        wait_for(lines, "letters", 30, seen)
+        wait_for(lines, ": …", 30, seen)
+        time.sleep(2.5)  # two seconds of reply, and of its echo, before the user cuts in
+        talker = subprocess.Popen(["paplay", "--device=micsrc", str(barge)], env=env)
+        wait_for(lines, "(interrupted)", 15, seen)
+        talker.wait(timeout=15)
+        said = wait_for(lines, "you:", 30, seen)
+    finally:
+        os1.send_signal(signal.SIGINT)
+        try:
+            os1.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os1.kill()
+            os1.wait(timeout=30)
+        speaker.close()
+        errors = os1.stderr.read() if os1.stderr else ""
+        for pipe in (os1.stdout, os1.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert os1.returncode == 0, errors
+    # One interruption only: the user's, not the echo's.
+    assert sum("(interrupted)" in line for line in seen) == 1, seen
+    # Whisper hears both voices at once, but the turn is the user's, not the echo it began over.
+    assert said.lower().startswith("you: sorry"), seen
+    messages = stored_messages(home)
+    users = [m[1] for m in messages if m[0] == "user"]
+    replies = [(m[1], m[2]) for m in messages if m[0] == "assistant"]
+    assert len(users) == 3, users  # the two questions and the barge-in, no echo
+    assert replies[0] == (SHORT_REPLY, "complete")
+    assert replies[1][1] == "interrupted"
+    # Two seconds of echo did not cut the second reply short: its first sentence was heard.
+    assert replies[1][0].startswith("That is wonderful news.") and len(replies[1][0]) > 30

@@ -133,16 +133,20 @@ async def test_barge_in_stops_playback_and_generation_and_keeps_only_what_was_sp
 
     mic = scripted_mic(
         # The interruption ends the stream before its own end of turn, so no second reply.
-        clock, [("silence", 0.3), ("speech", 1.0), ("silence", 1.4), ("speech", 0.6),
+        clock, [("silence", 0.3), ("speech", 1.0), ("silence", 1.4), ("speech", 1.2),
                 ("silence", 0.2)], pace,
     )  # fmt: skip
     await session.run(mic, play)
 
     interrupted = [f for f in frames if isinstance(f, Interrupted)]
     assert len(interrupted) == 1
-    # Nothing is played more than two frames after the user started talking over it.
-    barge_at = int((0.3 + 1.0 + 1.4) * 16_000) + 2 * FRAME
-    assert max(clock.played_at) <= barge_at + 2 * FRAME
+    # Speech over the voice barges in once two looks at its words show it is not the voice's
+    # echo: nothing is played more than two frames after the second look.
+    onset = int((0.3 + 1.0 + 1.4) * 16_000)
+    words_at = onset + int(
+        (VoiceSession.ECHO_FIRST_SECONDS + VoiceSession.ECHO_CHECK_SECONDS) * 16_000
+    )
+    assert max(clock.played_at) <= words_at + 2 * FRAME
     conv = store.latest_conversation()
     assert conv is not None
     user, reply = store.messages(conv.id)[:2]
@@ -177,8 +181,9 @@ async def test_talking_over_a_reply_already_written_keeps_only_what_was_heard(
         await asyncio.sleep(len(pcm) / rate * pace)
 
     mic = scripted_mic(
-        # Talked over after 1.4 s of a ~3 s reply; then a pause that ends the second turn.
-        clock, [("silence", 0.3), ("speech", 1.0), ("silence", 1.4), ("speech", 0.6),
+        # Talked over after 1.4 s of a ~3 s reply, for a second (words enough to tell it from
+        # the echo); then a pause that ends the second turn.
+        clock, [("silence", 0.3), ("speech", 1.0), ("silence", 1.4), ("speech", 1.2),
                 ("silence", 1.5)], pace,
     )  # fmt: skip
     await session.run(mic, play)

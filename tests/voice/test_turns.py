@@ -59,6 +59,14 @@ def test_words_that_clearly_go_on_keep_the_turn_open(words: str) -> None:
     assert turn_complete(words) is False
 
 
+@pytest.mark.parametrize("words", ["Hi.", "Okay.", "Well, yes."])
+def test_a_word_or_two_with_a_full_stop_may_be_a_comma_pause_and_does_not_end_early(
+    words: str,
+) -> None:
+    # Piper pauses ~220 ms at the comma of "Hi, I just got home", and Whisper writes "Hi.".
+    assert turn_complete(words) is None
+
+
 def test_the_silence_that_ends_a_turn_follows_the_words_and_the_setting() -> None:
     timing = TurnTiming(base_ms=Settings().voice_end_of_turn_ms)
     assert timing.frames(True) < timing.frames(None) < timing.frames(False)

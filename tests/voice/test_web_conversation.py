@@ -82,7 +82,7 @@ def test_a_hands_free_conversation_answers_and_stops_when_talked_over(
     page: Page, server: RunningServer
 ) -> None:
     login(page)
-    call = page.get_by_role("button", name="Conversation")
+    call = page.get_by_role("button", name="Conversation", exact=True)
     call.click()
     expect(call).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#voice-status")).to_contain_text("Conversation on")

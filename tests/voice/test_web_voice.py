@@ -89,7 +89,10 @@ def test_talking_over_the_reply_stops_it_and_keeps_only_what_was_sent(home: Path
         send(ws, "silence", 1.6)
         until(ws, "audio", seen)
         until(ws, "audio", seen)
-        send(ws, "speech", 0.5)  # the user talks over it
+        # The user talks over it, for long enough that their words tell them from the voice's
+        # own echo.
+        send(ws, "speech", 1.2)
+        send(ws, "silence", 0.6)
         interrupted = until(ws, "interrupted", seen)
         ws.send_text(json.dumps({"type": "stop"}))
         messages = client.get(f"/api/conversations/{conv}/messages").json()
@@ -110,7 +113,10 @@ def test_talking_over_a_reply_already_written_cuts_it_back_to_what_was_sent(home
         send(ws, "silence", 1.6)
         written = until(ws, "reply", seen)
         until(ws, "audio", seen)
-        send(ws, "speech", 0.5)  # the user talks over it
+        # The user talks over it, for long enough that their words tell them from the voice's
+        # own echo.
+        send(ws, "speech", 1.2)
+        send(ws, "silence", 0.6)
         interrupted = until(ws, "interrupted", seen)
         ws.send_text(json.dumps({"type": "stop"}))
         messages = client.get(f"/api/conversations/{conv}/messages").json()

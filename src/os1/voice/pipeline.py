@@ -23,6 +23,7 @@ from os1.errors import NotFound
 from os1.events import TextDelta, TurnDone, TurnError
 from os1.mind.companion import Companion
 from os1.voice.audio import STT_RATE, Audio, NoSpeech
+from os1.voice.echo import match, strip_echo
 from os1.voice.engines import SpeechToText, TextToSpeech, VoiceActivity
 
 FRAME = 512  # samples per VAD frame at 16 kHz: 32 ms
@@ -78,7 +79,15 @@ class Spoken:
     at: float
 
 
-VoiceFrame = SpeechStarted | Partial | EndOfTurn | Heard | ReplyAudio | Interrupted | Spoken
+@dataclass(frozen=True)
+class Echo:
+    """Speech heard while OS1 talked whose words were OS1's own: ignored, not a turn."""
+
+    at: float
+    text: str
+
+
+VoiceFrame = SpeechStarted | Partial | EndOfTurn | Heard | ReplyAudio | Interrupted | Spoken | Echo
 
 
 # -- voice activity -------------------------------------------------------------------------
@@ -147,6 +156,14 @@ class Endpointer:
         self._buffer = []
         return audio
 
+    def drop(self, samples: int) -> int:
+        """Forget the turn's first whole frames covering at most `samples` (audio found to be
+        echo), staying in the turn; returns how many samples went."""
+        gone = 0
+        while self._buffer and gone + len(self._buffer[0]) <= samples:
+            gone += len(self._buffer.pop(0))
+        return gone
+
 
 # -- end of turn from the words ----------------------------------------------------------------
 
@@ -181,7 +198,10 @@ def turn_complete(text: str) -> bool | None:
         if root is not None and first.head == root.i and first.pos in ("SCONJ", "ADV"):
             return False
     if text[-1] in ".!":
-        return True
+        # "Hi." / "Well." / "Okay.": Whisper ends a word or two with a full stop where the
+        # speaker only paused at a comma ("Hi, I just got home"); a one-word answer can wait
+        # the base silence.
+        return None if len(words) <= 2 else True
     if not any(t.pos in ("VERB", "AUX") for t in words):
         return False  # "I", "My friend Amy": no verb yet, and Whisper heard no full stop
     # Whisper often leaves the full stop off a short window's last sentence: a main clause
@@ -481,9 +501,18 @@ class VoiceSession:
     `partial_seconds` (shown as `Partial`, with the prefix two decodes agreed on), and again as
     soon as a pause begins. That pause decode both decides how long the silence must last
     (a finished sentence ends the turn sooner, "and…" later) and is the transcript when the
-    turn ends there, so at the end of speech nothing is left to recognise."""
+    turn ends there, so at the end of speech nothing is left to recognise.
+
+    Speech that starts while OS1's voice is audible (or `ECHO_TAIL` after) may be that voice
+    coming back through the microphone: it barges in only once its words are not what OS1 is
+    saying (os1.voice.echo), and a turn that was all echo is dropped (`Echo`)."""
 
     PAUSE_FRAMES = 2  # 64 ms of silence: worth decoding what was said so far
+    ECHO_TAIL = 1.5  # seconds after the last audio sent out that it may still come back
+    ECHO_CHECK_SECONDS = 0.3  # decode speech heard over the voice this often,
+    ECHO_FIRST_SECONDS = 0.8  # once the turn holds this much (a word or two, with the preroll)
+    ECHO_KEEP_SECONDS = 2.5  # audio kept once found echo: Whisper garbles a short fragment
+    ECHO_SENTENCES = 3  # the reply's sentences, up to the one playing, the echo is checked on
 
     def __init__(
         self,
@@ -518,10 +547,28 @@ class VoiceSession:
         self._partial_at = 0  # samples of the turn covered by the last partial decode
         self._pause: asyncio.Task[tuple[str, bool | None]] | None = None
         self._judged = False  # the pause decode's verdict was applied
+        self._suspect = False  # this turn began over OS1's voice: it may be its echo
+        self._over_voice = False  # ... and was then found to be the user talking over it
+        self._new_words = False  # the last decode over the voice ended on new words
+        self._echo_heard = False  # a decode of this turn was found to be echo
+        self._last_sound = -1e9  # monotonic time the last reply audio was sent out
 
     @property
     def talking(self) -> bool:
         return self._reply is not None and not self._reply.done()
+
+    def _voice_audible(self) -> bool:
+        if not any(self._log.played):
+            return False  # nothing was said yet: whatever is heard is the user
+        return self.talking or time.monotonic() - self._last_sound < self.ECHO_TAIL
+
+    def _reference(self) -> str:
+        """What OS1 said most recently: the sentence playing and the few before it."""
+        played = [i for i, n in enumerate(self._log.played) if n > 0]
+        if not played:
+            return ""
+        last = played[-1]
+        return " ".join(self._log.sentences[max(0, last + 1 - self.ECHO_SENTENCES) : last + 1])
 
     async def run(
         self,
@@ -534,14 +581,15 @@ class VoiceSession:
             change = self.endpointer.push(frame)
             if change == "start":
                 self._new_turn()
-                self.on_frame(SpeechStarted(time.monotonic()))
-                if self.talking:
-                    await self.interrupt()
+                self._suspect = self._voice_audible()
+                if not self._suspect:
+                    await self._barge_in()
             elif change is None and self.endpointer.speaking:
                 change = self._listen()
+                if change == "barge":
+                    await self._barge_in()
             if change == "end":
                 audio = self.endpointer.take()
-                self.on_frame(EndOfTurn(time.monotonic(), audio))
                 await self._answer(audio, play)
         if self._reply is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -550,19 +598,39 @@ class VoiceSession:
     def _new_turn(self) -> None:
         self._stable = StablePrefix()
         self._partial, self._partial_at, self._pause, self._judged = None, 0, None, False
+        self._suspect = self._over_voice = self._new_words = self._echo_heard = False
+
+    async def _barge_in(self) -> None:
+        """The user is speaking: say so, and stop the voice if it is still talking."""
+        self.on_frame(SpeechStarted(time.monotonic()))
+        if self.talking:
+            await self.interrupt()
 
     def _listen(self) -> str | None:
-        """Recognition during the turn; returns "end" when a verdict on the words ends it."""
+        """Recognition during the turn; returns "end" when a verdict on the words ends it,
+        "barge" when speech over OS1's voice turns out to be the user's."""
         ep = self.endpointer
         if ep.quiet == 0:
             self._pause, self._judged = None, False  # the user went on: that decode is stale
             if self._partial is not None and self._partial.done():
+                text = None
                 if not self._partial.cancelled() and self._partial.exception() is None:
                     text = self._partial.result()
-                    self.on_frame(Partial(text, self._stable.feed(text)))
                 self._partial = None
+                if text is not None and self._suspect:
+                    if self._check_echo(text):
+                        return "barge"
+                elif text is not None:
+                    self.on_frame(Partial(text, self._stable.feed(text)))
+            every = self.partial_samples
+            if self._suspect:
+                # Over the voice, words decide the barge-in: look at them as soon as a word or
+                # two may be in, then often. Sooner, Whisper guesses at a fragment.
+                every = int(self.ECHO_CHECK_SECONDS * STT_RATE)
+                if ep.heard_samples < self.ECHO_FIRST_SECONDS * STT_RATE:
+                    every = ep.heard_samples + 1
             busy = self._partial is not None
-            if not busy and ep.heard_samples - self._partial_at >= self.partial_samples:
+            if not busy and ep.heard_samples - self._partial_at >= every:
                 self._partial_at = ep.heard_samples
                 self._partial = asyncio.create_task(self._recognise(ep.so_far()))
             return None
@@ -577,6 +645,27 @@ class VoiceSession:
                 ep.hold_frames = self.timing.frames(self._pause.result()[1])
                 return ep.check()
         return None
+
+    def _check_echo(self, text: str) -> bool:
+        """A decode of speech heard over the voice: True when it is the user's. Audio found to
+        be echo is forgotten but for a few seconds of context, so the turn's buffer holds the
+        user's words when they come, and every check stays short."""
+        found = match(text, self._reference())
+        verdict = found.verdict()
+        # Two decodes in a row must end on new words: Whisper tiny garbles a fragment of the
+        # echo into other words ("care to write" → "character right"), but the next decode,
+        # longer, ends on the reply's words again, while the user's go on being new.
+        self._new_words, confirmed = (verdict == "speech"), self._new_words
+        if verdict == "speech" and confirmed:
+            self._suspect, self._over_voice = False, True
+            return True
+        self._echo_heard = self._echo_heard or verdict == "echo"
+        if verdict == "echo" and found.trailing_new == 0:
+            # (One new word at the end may be the user's first: its audio stays.)
+            keep = int(self.ECHO_KEEP_SECONDS * STT_RATE)
+            gone = self.endpointer.drop(self._partial_at - keep)
+            self._partial_at -= gone
+        return False
 
     async def _recognise(self, audio: Audio) -> str:
         return (await asyncio.to_thread(self.stt.transcribe, audio)).text
@@ -595,6 +684,9 @@ class VoiceSession:
     async def _answer(
         self, audio: Audio, play: Callable[[np.ndarray, int], Awaitable[None]]
     ) -> None:
+        suspect, reference = self._suspect, self._reference()
+        if not suspect:
+            self.on_frame(EndOfTurn(time.monotonic(), audio))
         started = time.perf_counter()
         pause, self._pause, self._partial = self._pause, None, None
         if pause is not None:
@@ -604,6 +696,15 @@ class VoiceSession:
             transcript = (await asyncio.to_thread(self.stt.transcribe, audio)).text
         if not re.search(r"\w", transcript):
             return  # a cough or a door: nothing to answer, nothing stored
+        if suspect:
+            found = match(transcript, reference)
+            if found.verdict(final=True, after_echo=self._echo_heard) == "echo":
+                self.on_frame(Echo(time.monotonic(), transcript))
+                return  # OS1's own voice: neither a barge-in nor a turn
+            await self._barge_in()
+            self.on_frame(EndOfTurn(time.monotonic(), audio))
+        if suspect or self._over_voice:
+            transcript = strip_echo(transcript, reference)
         self.on_frame(Heard(transcript, time.perf_counter() - started))
         self._log = SpokenLog()
         self._reply = asyncio.create_task(self._speak(transcript, play, self._log))
@@ -625,4 +726,5 @@ class VoiceSession:
                     part = piece.pcm[start : start + step]
                     await play(part, piece.sample_rate)
                     log.played[piece.sentence] += len(part)
+                    self._last_sound = time.monotonic()
         self.on_frame(Spoken(time.monotonic()))

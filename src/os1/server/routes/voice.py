@@ -196,7 +196,9 @@ async def voice_live(ws: WebSocket) -> None:
     sent sentence by sentence while the model is still writing and paced a quarter of a second
     ahead of playback. When the user speaks over the reply, generation stops, `interrupted` tells
     the page to drop what it still holds, and only what was heard is stored: a reply written
-    whole before the voice reached the barge-in is cut back to it."""
+    whole before the voice reached the barge-in is cut back to it. What the browser's echo
+    cancellation lets through of OS1's own voice is recognised by its words and ignored: it
+    neither barges in nor becomes a turn (the same rule as the terminal's, in VoiceSession)."""
     try:
         caller = identify_socket(ws)
         raw_conv = ws.query_params.get("conversation_id")

@@ -192,7 +192,8 @@ async function startCall(button) {
     return;
   }
   try {
-    // The browser's echo cancellation keeps OS1's own voice out of what the server hears.
+    // The browser's echo cancellation keeps most of OS1's own voice out of what the server
+    // hears; the server ignores what leaks through by its words (os1/voice/echo.py).
     call.stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
     });
