@@ -68,7 +68,7 @@ def copies_on_disk(home: Path, word: bytes) -> dict[str, int]:
         ("you don't have to remember anything about Rosa", "Rosa"),
         ("pretend I never told you about Jules", "Jules"),
         ("Let go of what I told you about Amy.", "Amy"),
-        ("I'd like you to let go of my address.", "my address"),
+        ("Please let go of the thing about my job.", "my job"),
         ("I'd like everything about Amy deleted.", "Amy"),
         ("I want my address erased.", "my address"),
         # Targets read from the object's subtree.
@@ -114,6 +114,12 @@ def test_requests_to_forget_are_read_from_the_parse(text: str, target: str | Non
         "I want the reminder deleted.",  # a skill's thing
         "She wants her posts deleted.",  # someone else's wish
         "I don't want anything about Tom deleted.",
+        "I want Sarah removed from the group chat.",  # the world, not memory
+        "I want Jake dropped off at school by 8.",
+        "I want Priya removed from the lease.",
+        "I want Oliver wiped off the leaderboard.",
+        "Let go of the past.",
+        "Let go of the rope!",
     ],
 )
 def test_talk_about_forgetting_is_not_a_request(text: str) -> None:

@@ -188,8 +188,9 @@ def _request_verbs(a: Analysis) -> list[Token]:
 
 
 def _lets_go_of(a: Analysis, go: Token) -> bool:
-    """ "(I'd like you to) let go of X", said to OS1. OS1 holds nothing but what it knows, so
-    what it is asked to let go of is always something known: the verb is read as "forget"."""
+    """ "(I'd like you to) let go of X", said to OS1: read as "forget", with X held to what a
+    verb acting on the world needs (`_worldly`): something said or known ("what I told you
+    about X", "the thing about my job"), not "the rope" or "the past"."""
     let = a.head(go)
     if go.lemma != "go" or let == go or let.lemma != "let" or _negated(a, let):
         return False
@@ -225,6 +226,8 @@ def _wanted_gone(a: Analysis) -> ForgetRequest | None:
             continue
         if _children(a, t, "auxpass", "aux"):
             continue  # "I want what was deleted back": a participle of its own clause
+        if not _out_of_memory(a, t) and _children(a, t, "prep", "prt", "advmod", "dative"):
+            continue  # "I want Sarah removed from the group", "Jake dropped off at school"
         wish, steps = a.head(t), 0
         while wish.lemma not in WANT_VERBS and wish != a.head(wish) and steps < 3:
             wish, steps = a.head(wish), steps + 1
@@ -452,8 +455,6 @@ def _worldly(a: Analysis, verb: Token, obj: Token) -> bool:
     world for object, not something said or known: "wipe the floor", not "wipe my memory"."""
     if verb.lemma in MENTAL_VERBS or obj.pos != "NOUN" or obj.lemma in CONTAINERS | MEMORY_NOUNS:
         return False
-    if verb.lemma == "go":
-        return False  # "let go of X" (see `_lets_go_of`)
     if _out_of_memory(a, verb):
         return False
     if {t.lemma for t in a.subtree(obj)} & (SAID | KNOW):
