@@ -157,3 +157,63 @@ def test_the_ordinary_role_is_bound_and_a_superuser_would_not_be(postgres_url: s
     superuser = postgres_url.replace("://os1_app@", "://postgres@", 1)
     with psycopg.connect(superuser) as conn:
         assert bypasses_row_security(conn)
+
+
+def test_a_later_migration_step_backfills_every_users_rows(postgres_url: str) -> None:
+    """A migration is a system task: a step that updates or seeds rows reaches every user's,
+    not none of them (row-level security would otherwise hide them all from it)."""
+    alice, bob = two_users(postgres_url)
+    table = f"grown_{uuid.uuid4().hex[:8]}"
+    first = f"CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY, user_id TEXT NOT NULL, label TEXT)"
+    alice.migrate_component(table, [first])
+    for store in (alice, bob):
+        with store.transaction() as db:
+            db.execute(f"INSERT INTO {table} (user_id, label) VALUES (?, 'old')", (store.user_id,))
+    second = (
+        f"ALTER TABLE {table} ADD COLUMN n INTEGER; UPDATE {table} SET label = 'new', n = 1; "
+        f"INSERT INTO {table} (user_id, label, n) VALUES ('{bob.user_id}', 'seeded', 2)"
+    )
+    alice.migrate_component(table, [first, second])
+    assert sorted(tuple(r) for r in bob.query(f"SELECT label, n FROM {table}")) == [
+        ("new", 1),
+        ("seeded", 2),
+    ]
+    assert [tuple(r) for r in alice.query(f"SELECT label, n FROM {table}")] == [("new", 1)]
+
+
+def test_a_table_whose_lock_was_turned_off_is_locked_again_at_start(postgres_url: str) -> None:
+    from os1.storage.postgres import migrate_core
+
+    alice, _ = two_users(postgres_url)
+    fill(alice)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE profile NO FORCE ROW LEVEL SECURITY")
+        conn.execute("ALTER TABLE profile DISABLE ROW LEVEL SECURITY")
+        migrate_core(conn)  # what the next process to start does
+        locked = conn.execute(
+            "SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE relname = 'profile'"
+        ).fetchone()
+    assert locked is not None and locked[0] is True
+
+
+def test_a_database_migrated_by_a_newer_os1_is_refused(postgres_url: str) -> None:
+    """An older worker would not name its users as the newer schema expects and would see
+    no rows: it refuses to start instead (stop every worker, upgrade all, start them)."""
+    from os1.storage.pg_migrations import MIGRATIONS
+    from os1.storage.postgres import migrate_core
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_version SET version = %s", (len(MIGRATIONS) + 1,))
+        try:
+            with pytest.raises(StorageError, match="newer than this OS1"):
+                migrate_core(conn)
+        finally:
+            conn.execute("UPDATE schema_version SET version = %s", (len(MIGRATIONS),))
+
+
+def test_passwords_are_masked_wherever_the_url_holds_them() -> None:
+    from os1.storage.postgres import redact
+
+    assert redact("postgresql://os1:s3cr/et:x@db:5432/os1") == "postgresql://os1:****@db:5432/os1"
+    masked = redact("postgresql://db/os1?user=os1&password=hunter2&sslmode=require")
+    assert "hunter2" not in masked and masked.endswith("password=****&sslmode=require")

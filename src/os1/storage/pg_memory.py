@@ -55,7 +55,10 @@ class _Known:
 
 
 # By (URL, user). A user whose memories predate migration 5 has no version until their next
-# write: nothing is cached for them until then.
+# write: nothing is cached for them until then. The version moves once per transaction, so a
+# search inside a write transaction, between two of its writes, would cache counts the second
+# write changes under the same version: searches run outside write transactions (none of
+# today's callers search inside one; keep it so).
 _known: dict[tuple[str, str], _Known] = {}
 _known_guard = threading.Lock()
 # The user's version, read by the same statement (the same snapshot) as what it validates.

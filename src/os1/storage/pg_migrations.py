@@ -194,15 +194,25 @@ BEGIN
             AND NOT a.attisdropped
         WHERE c.relkind IN ('r', 'p')
             AND left(c.relname, 7) <> 'server_'
-            AND NOT EXISTS (
-                SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = '{ROW_POLICY}'
+            AND (
+                NOT (c.relrowsecurity AND c.relforcerowsecurity)
+                OR NOT EXISTS (
+                    SELECT 1 FROM pg_policy p
+                    WHERE p.polrelid = c.oid AND p.polname = '{ROW_POLICY}'
+                )
             )
     LOOP
+        -- Also where the policy exists but someone turned the lock off: it goes back on.
         EXECUTE format(
             'ALTER TABLE %I ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY {ROW_POLICY} ON %I USING ({USER_ROW_CHECK.replace("'", "''")}) '
-            'WITH CHECK ({USER_ROW_CHECK.replace("'", "''")})', t);
+        IF NOT EXISTS (
+            SELECT 1 FROM pg_policy p
+            WHERE p.polrelid = format('%I', t)::regclass AND p.polname = '{ROW_POLICY}'
+        ) THEN
+            EXECUTE format(
+                'CREATE POLICY {ROW_POLICY} ON %I USING ({USER_ROW_CHECK.replace("'", "''")}) '
+                'WITH CHECK ({USER_ROW_CHECK.replace("'", "''")})', t);
+        END IF;
     END LOOP;
 END
 $$;

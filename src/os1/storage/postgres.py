@@ -50,6 +50,9 @@ from os1.storage.sql import SQLStore
 
 # The advisory lock migrations take (any bigint every OS1 process agrees on).
 MIGRATION_LOCK = int.from_bytes(b"os1:migr", "big")
+# Taken by every migrating transaction. A migration is a system task: under row-level
+# security a step that backfills or seeds rows would otherwise see none and write none.
+MIGRATING_SQL = "SELECT pg_advisory_xact_lock(%s), set_config('os1.system', 'on', true)"
 POOL_MAX_SIZE = 16
 # Names the user of a transaction (and with it the rows it may see) for row-level security.
 SCOPE_SQL = "set_config('os1.user_id', %s, true), set_config('os1.system', %s, true)"
@@ -65,8 +68,10 @@ def scope_args(user_id: str) -> tuple[str, str]:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:****@", url)
+    """The URL without its password, for messages and logs: the one before the host (up to
+    the last "@", as a password may hold "/" or ":") and a `password=` parameter."""
+    url = re.sub(r"(://[^:/@]+):[^@]*@", r"\1:****@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1****", url, flags=re.IGNORECASE)
 
 
 # -- rows and SQL -------------------------------------------------------------------------
@@ -243,13 +248,22 @@ def migrate_core(conn: psycopg.Connection[Any]) -> int:
     """Bring the core schema up to date in one transaction under the migration lock; the
     version it ends at. Workers starting at once wait for the first, then find nothing to do."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(MIGRATING_SQL, (MIGRATION_LOCK,))
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
             "id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
         )
         row = conn.execute("SELECT version FROM schema_version").fetchone()
         version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            # A newer OS1 migrated this database: this one would not name its users the way
+            # the newer schema's row-level security expects, and would see no rows at all.
+            raise StorageError(
+                f"the database's schema is version {version}, newer than this OS1 knows "
+                f"({len(MIGRATIONS)})",
+                hint="Run the same OS1 version on every machine: stop every worker, upgrade "
+                "all of them, then start them.",
+            )
         for number, script in enumerate(MIGRATIONS, start=1):
             if number > version:
                 conn.execute(script.encode())  # no parameters: several statements at once
@@ -269,7 +283,7 @@ def migrate_component_on(conn: psycopg.Connection[Any], name: str, scripts: list
     """A component's steps past its recorded version, in one transaction under the migration
     lock, its new tables put under row-level security; the version it ends at."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute(MIGRATING_SQL, (MIGRATION_LOCK,))
         row = conn.execute(
             "SELECT version FROM schema_components WHERE name = %s", (name,)
         ).fetchone()
@@ -484,7 +498,7 @@ class PostgresStore(SQLStore):
         table = f"memory_vec_{int(dim)}"
         try:
             with self._pool.connection() as conn, conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+                conn.execute(MIGRATING_SQL, (MIGRATION_LOCK,))
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {table} ("
                     "memory_id BIGINT PRIMARY KEY REFERENCES memories(id) ON DELETE CASCADE, "
