@@ -231,7 +231,9 @@ async def echo_turn(
     return row
 
 
-async def main(n: int, end_of_turn_ms: int, verbose: bool, echo_n: int = 0) -> None:
+async def main(
+    n: int, end_of_turn_ms: int, verbose: bool, echo_n: int = 0, anticipate: bool = True
+) -> None:
     tts, stt = engines.tts("piper"), engines.stt("whisper")
     settings = Settings(model="llamacpp:smollm2-135m", max_reply_tokens=64, context_window=2048)
     model = create_model(settings)
@@ -248,6 +250,8 @@ async def main(n: int, end_of_turn_ms: int, verbose: bool, echo_n: int = 0) -> N
         store = SQLiteStore(Path(tmp) / "voice.db")
         memory = LongTermMemory(store, "minilm")
         companion = Companion(store, model, settings, memory=memory)
+        if not anticipate:  # the baseline: the model sees the words only when the turn ends
+            companion.anticipate = lambda text, conversation_id=None: None  # type: ignore[method-assign]
         conv = store.create_conversation().id
         # Warm every model once (first-call costs are start-up, not conversation).
         spoken("Warm up.")
@@ -340,5 +344,14 @@ if __name__ == "__main__":
         "--echo", type=int, default=4, help="replies played back into the microphone (every "
         "second one talked over)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-anticipate", action="store_true", help="the model does not evaluate the words "
+        "while the end-of-turn silence runs out (the baseline for that step)",
+    )  # fmt: skip
     options = parser.parse_args()
-    asyncio.run(main(options.n, options.end_of_turn_ms, options.verbose, options.echo))
+    asyncio.run(
+        main(
+            options.n, options.end_of_turn_ms, options.verbose, options.echo,
+            anticipate=not options.no_anticipate,
+        )  # fmt: skip
+    )

@@ -210,3 +210,39 @@ async def test_a_small_model_turn_warms_the_next_prompt(
     # (without the warm-up it would end inside that reply).
     assert text.endswith("<|im_start|>user\n")
     assert done.text[:20] in text
+
+
+@pytest.mark.real_model
+async def test_words_anticipated_before_the_turn_are_evaluated_and_the_reply_is_the_same(
+    smollm: LlamaCppModel, tmp_path: Path
+) -> None:
+    """A voice turn's words, known while the end-of-turn silence runs out, are evaluated
+    ahead; the turn then finds them in the cache and replies exactly as it would have."""
+    settings = Settings(model="llamacpp:smollm2-135m", temperature=0)
+    words = "The water was cold and very clear."
+
+    async def settled(name: str) -> None:
+        for _ in range(200):
+            if not any(t.name == name for t in threading.enumerate()):
+                return
+            await asyncio.sleep(0.05)
+
+    replies = []
+    for ahead in (False, True):
+        store = SQLiteStore(tmp_path / f"{ahead}.db")
+        companion = make_companion(store, smollm, settings)
+        first = (await collect(companion.turn("I walked by the sea today.", None)))[-1]
+        assert isinstance(first, TurnDone)
+        await settled("os1-warm-next")
+        if ahead:
+            companion.anticipate(words, first.conversation_id)
+            await settled("os1-anticipate")
+            cached = smollm._llm.input_ids[: smollm._llm.n_tokens].tolist()
+            text = smollm._llm.detokenize(cached, special=True).decode(errors="ignore")
+            assert text.rstrip(" .").endswith("The water was cold and very clear")
+            assert len(store.dialogue(first.conversation_id, 50)) == 2  # nothing stored
+        done = (await collect(companion.turn(words, first.conversation_id)))[-1]
+        assert isinstance(done, TurnDone)
+        replies.append(done.text)
+        store.close()
+    assert replies[0] == replies[1]

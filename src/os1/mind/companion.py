@@ -536,41 +536,71 @@ class Companion:
             self._warm_next(conv, identity)
         yield TurnDone(conversation_id=conv, message_id=stored.id, text=reply, status="complete")
 
-    def _warm_next(self, conv: int, identity: Identity) -> None:
-        """While the user reads (or hears) the reply, the local model evaluates the next
-        prompt up to where their next words will go, so the next reply starts at once. On a
-        thread of its own, not the event loop: a terminal's loop sleeps between turns. Best
-        effort: whatever goes wrong here, the next turn simply evaluates it all itself."""
-        prefill = getattr(self.model, "prefill", None)
-        if prefill is None:
+    def anticipate(self, text: str, conversation_id: int | None = None) -> None:
+        """The user seems to have finished saying `text` (a voice turn, while the end-of-turn
+        silence runs out): the local model evaluates the prompt the turn will send up to these
+        words, so that when the turn comes only the template's last tokens are left before
+        the reply. Nothing is stored, and nothing is decided: if the user goes on, the turn's
+        prompt still shares everything before their words, which the cache keeps. Only for
+        the small-model profile, whose prompt is known before the turn (a larger model's
+        holds what recall finds for these words). Returns at once; the work is on a thread."""
+        if not text.strip() or getattr(self.model, "prefill", None) is None:
+            return
+        if not small_model.profile_enabled(self.settings, self.model):
             return
 
         def warm() -> None:
-            try:
-                history = [
-                    Message(m.role, quote_untrusted(m.content, "an earlier tool result")
-                            if m.untrusted else m.content)
-                    for m in self._recent_dialogue(conv)
-                ]  # fmt: skip
-                shots = small_model.persona_messages(identity, self._today())
-                summary = self._self_summary()
+            conv = conversation_id
+            if conv is None:
+                latest = self.store.latest_conversation()
+                if latest is None:
+                    return  # the first turn makes the conversation: nothing to evaluate yet
+                conv = latest.id
+            # Two renderings that differ only after the user's words: the tokens they share
+            # are the prompt up to the words' end, whatever the chat template.
+            self._warm(conv, self.identity, (text, text + " and"))
 
-                def prompt(words: str) -> list[Message]:
-                    return compose_prompt(
-                        system=shots[0].content,
-                        history=[*shots[1:], *small_model.recent_history(history)],
-                        user_message=words,
-                        context_window=self.model.context_window,
-                        reply_tokens=small_model.reply_tokens(self.settings),
-                        count=self.model.count_message_tokens,
-                        self_summary=summary,
-                    )
+        threading.Thread(target=warm, name="os1-anticipate", daemon=True).start()
 
-                prefill(prompt("Yes."), prompt("No?"))
-            except Exception:  # noqa: BLE001 - an optimisation only; the turn does it all anyway
-                log.debug("warming the next prompt failed", exc_info=True)
+    def _warm_next(self, conv: int, identity: Identity) -> None:
+        """While the user reads (or hears) the reply, the local model evaluates the next
+        prompt up to where their next words will go, so the next reply starts at once. On a
+        thread of its own, not the event loop: a terminal's loop sleeps between turns."""
+        if getattr(self.model, "prefill", None) is None:
+            return
+        thread = threading.Thread(
+            target=self._warm, args=(conv, identity, ("Yes.", "No?")), name="os1-warm-next",
+            daemon=True,
+        )  # fmt: skip
+        thread.start()
 
-        threading.Thread(target=warm, name="os1-warm-next", daemon=True).start()
+    def _warm(self, conv: int, identity: Identity, stand_ins: tuple[str, str]) -> None:
+        """Evaluate the small-model prompt of `conv` up to where two renderings of the user's
+        words (`stand_ins`) part. Blocking. Best effort: whatever goes wrong here, the turn
+        simply evaluates it all itself."""
+        try:
+            history = [
+                Message(m.role, quote_untrusted(m.content, "an earlier tool result")
+                        if m.untrusted else m.content)
+                for m in self._recent_dialogue(conv)
+            ]  # fmt: skip
+            shots = small_model.persona_messages(identity, self._today())
+            summary = self._self_summary()
+
+            def prompt(said: str) -> list[Message]:
+                return compose_prompt(
+                    system=shots[0].content,
+                    history=[*shots[1:], *small_model.recent_history(history)],
+                    user_message=said,
+                    context_window=self.model.context_window,
+                    reply_tokens=small_model.reply_tokens(self.settings),
+                    count=self.model.count_message_tokens,
+                    self_summary=summary,
+                )
+
+            self.model.prefill(prompt(stand_ins[0]), prompt(stand_ins[1]))  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - an optimisation only; the turn does it all anyway
+            log.debug("warming the prompt failed", exc_info=True)
 
     def _model_calls_tools(self) -> bool:
         if self.skills is None or self.skill_context is None or not self.skills.tools:

@@ -642,7 +642,12 @@ class VoiceSession:
         if self._pause is not None and self._pause.done() and not self._judged:
             self._judged = True
             if self._pause.exception() is None:
-                ep.hold_frames = self.timing.frames(self._pause.result()[1])
+                text, complete = self._pause.result()
+                ep.hold_frames = self.timing.frames(complete)
+                if complete is not False and not self._suspect and not self.talking:
+                    # The words are likely the turn's: the model may evaluate them while the
+                    # silence runs out (if the user goes on, nothing was stored or decided).
+                    self.companion.anticipate(text, self.conversation_id)
                 return ep.check()
         return None
 
