@@ -25,8 +25,9 @@ no error. `--compare` runs SQLite 1 worker, PostgreSQL 1 worker and PostgreSQL 2
 prints one table. On PostgreSQL each configuration also reports what a turn adds to the
 database's size. The server's idle CPU is measured per process before the first step and
 after the last, each time once every worker has started and the work left over is done.
-`--words N` pads messages so the echoed reply streams N pieces. A step "breaks"
-when errors exceed 1%, p99 exceeds 2 s, or fewer than 90% of offered turns complete.
+`--words N` pads messages so the echoed reply streams N pieces; `--varied` sends a new sentence
+each time instead of one of five fixed texts (whose parses the server keeps and reuses). A step
+"breaks" when errors exceed 1%, p99 exceeds 2 s, or fewer than 90% of offered turns complete.
 
 Descriptors: each client process raises its soft limit to the hard one, and so does the bench
 for the server it starts (raising the hard limit too when run as root); the server's user cache
@@ -67,6 +68,25 @@ TEXTS = [
     "remind me what we talked about",
 ]
 FILLER = "and then we walked along the river talking about the week ahead".split()
+# `--varied`: sentences drawn from these (~10^7 of them), so that almost no two messages repeat
+# and nothing the server keeps per text (parses, query vectors) is reused as it would be with
+# TEXTS alone, where five texts hide what parsing a new message costs.
+PEOPLE = "Ada Ben Chloe Dan Eva Finn Grace Hugo Iris Jon Kate Leo Mia Noah Olga Sam".split()
+DOINGS = [
+    "cooked", "painted", "fixed", "talked about", "lost", "found", "bought", "sold",
+    "read", "wrote", "watched", "planned", "cleaned", "forgot", "borrowed", "carried",
+]  # fmt: skip
+THINGS = [
+    "the old bike", "a birthday cake", "the garden shed", "her new job", "the long report",
+    "a funny movie", "the kitchen sink", "our holiday", "a blue kite", "the piano lesson",
+    "his thesis", "the broken laptop", "a jigsaw puzzle", "the morning run", "a red scarf",
+    "the wedding plans", "a camping trip", "the quarterly budget", "a stray cat", "my guitar",
+]  # fmt: skip
+WHEN = [
+    "yesterday", "last weekend", "this morning", "on Tuesday", "after dinner", "last month",
+    "before the meeting", "at the lake", "with the neighbours", "in the rain", "for hours",
+]  # fmt: skip
+FEELINGS = ["", "and it felt great", "and I am still annoyed", "which was a relief", "honestly"]
 TICK = os.sysconf("SC_CLK_TCK")
 # The server consolidates a user's memories this many seconds after their turn.
 CONSOLIDATE_AFTER = 5.0
@@ -212,26 +232,36 @@ def rss_mb(pids: list[int]) -> float:
 
 
 def client_process(
-    urls: list[str], think: float, words: int, seed: int, pipe: Connection
+    urls: list[str], think: float, words: int, varied: bool, seed: int, pipe: Connection
 ) -> None:  # pragma: no cover - a child process
     """One asyncio loop holding `urls`' sockets: reports "opened", waits for the start and
     stop times, runs the users, reports the counts and latencies."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    pipe.send(asyncio.run(_client(urls, think, words, random.Random(seed), pipe)))
+    pipe.send(asyncio.run(_client(urls, think, words, varied, random.Random(seed), pipe)))
 
 
-def message(rng: random.Random, words: int) -> str:
-    """One of TEXTS, padded to `words` words: the scripted model echoes it, so the reply
-    streams about as many pieces as a real model's reply of that many words would."""
-    text = rng.choice(TEXTS)
+def varied_text(rng: random.Random) -> str:
+    """A message unlike the last ones (see PEOPLE): what a server parses anew."""
+    text = " ".join(
+        [rng.choice(PEOPLE), rng.choice(DOINGS), rng.choice(THINGS), rng.choice(WHEN)]
+        + [rng.choice(FEELINGS)]
+    )
+    return text.strip()
+
+
+def message(rng: random.Random, words: int, varied: bool = False) -> str:
+    """One of TEXTS (or with `varied`, a new sentence), padded to `words` words: the scripted
+    model echoes it, so the reply streams about as many pieces as a real model's reply of that
+    many words would."""
+    text = varied_text(rng) if varied else rng.choice(TEXTS)
     padding = max(0, words - len(text.split()))
     return text + "".join(f" {rng.choice(FILLER)}" for _ in range(padding))
 
 
 async def _client(
-    urls: list[str], think: float, words: int, rng: random.Random, pipe: Connection
+    urls: list[str], think: float, words: int, varied: bool, rng: random.Random, pipe: Connection
 ) -> dict[str, Any]:
     import websockets
 
@@ -262,7 +292,7 @@ async def _client(
             while time.monotonic() < window[1]:
                 counts["sent"] += 1
                 sent = time.monotonic()
-                await ws.send(json.dumps({"type": "say", "text": message(rng, words)}))
+                await ws.send(json.dumps({"type": "say", "text": message(rng, words, varied)}))
                 while True:
                     event = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if event["type"] == "done":
@@ -310,6 +340,7 @@ def run_step(
     tokens: list[str],
     think: float,
     words: int,
+    varied: bool,
     duration: float,
     clients: int,
     server: subprocess.Popen[bytes],
@@ -325,7 +356,7 @@ def run_step(
         urls = [f"{base}?token={t}" for t in share]
         proc = context.Process(
             target=client_process,
-            args=(urls, think, words, len(tokens) * 31 + i, theirs),
+            args=(urls, think, words, varied, len(tokens) * 31 + i, theirs),
             daemon=True,
         )
         proc.start()
@@ -563,6 +594,7 @@ class Plan:
     duration: float
     think: float
     words: int
+    varied: bool
     clients: int
     threads: int | None
     hold: int
@@ -604,7 +636,8 @@ def run_config(
             return [Step(label, 0, 0.0, note="skipped: " + note)]
         for n in plan.counts:
             step = run_step(
-                label, base, tokens[:n], plan.think, plan.words, plan.duration, plan.clients,
+                label, base, tokens[:n], plan.think, plan.words, plan.varied, plan.duration,
+                plan.clients,
                 proc, database.pid,
             )  # fmt: skip
             print(row(step), flush=True)
@@ -617,7 +650,7 @@ def run_config(
             )
             step = run_step(
                 label + " hold", base, tokens[: plan.hold], plan.hold / plan.hold_rate,
-                plan.words, plan.hold_seconds, plan.clients, proc, database.pid,
+                plan.words, plan.varied, plan.hold_seconds, plan.clients, proc, database.pid,
             )  # fmt: skip
             print(row(step), flush=True)
             steps.append(step)
@@ -640,6 +673,10 @@ def main() -> None:
     parser.add_argument(
         "--words", type=int, default=0,
         help="Pad each message to N words: the echoed reply streams N pieces (real replies ~80)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--varied", action="store_true",
+        help="A new sentence each message (default: 5 fixed texts, whose parses the server reuses)",
     )  # fmt: skip
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds per step")
     parser.add_argument(
@@ -670,8 +707,8 @@ def main() -> None:
     if not counts and not args.hold:
         parser.error("nothing to run: give --users or --hold")
     plan = Plan(
-        counts, duration, args.think, args.words, args.clients, args.threads, args.hold,
-        args.hold_rate, args.hold_seconds,
+        counts, duration, args.think, args.words, args.varied, args.clients, args.threads,
+        args.hold, args.hold_rate, args.hold_seconds,
     )  # fmt: skip
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # The server (a child: it inherits this) needs a descriptor per socket and per open user.

@@ -91,6 +91,29 @@ def test_a_damaged_database_file_is_a_clear_error(home: Path) -> None:
     assert "damaged" in caught.value.message
 
 
+def test_a_profile_read_again_sees_every_write_and_can_be_changed_freely(home: Path) -> None:
+    # The profile's rows are kept between reads: a write by this store, by another store on
+    # the same file, or a rolled-back one must each show on the next read.
+    mine = SQLiteStore(home / "os1.db")
+    other = SQLiteStore(home / "os1.db")
+    mine.set_profile("moods", {"day": {"ids": [1]}})
+    first = mine.profile()
+    first["moods"]["day"]["ids"].append(2)  # a caller's copy, not the store's
+    assert mine.profile() == {"moods": {"day": {"ids": [1]}}}
+    other.set_profile("user_name", "Ada")
+    assert mine.profile()["user_name"] == "Ada"
+    with mine.transaction() as db:  # a raw write to the table, as migrations or imports do
+        db.execute("UPDATE profile SET value = '\"Bea\"' WHERE key = 'user_name'")
+    assert mine.profile()["user_name"] == "Bea"
+    with pytest.raises(RuntimeError), mine.transaction() as db:
+        db.execute("UPDATE profile SET value = '\"Cy\"' WHERE key = 'user_name'")
+        assert mine.profile()["user_name"] == "Cy"  # read inside, then rolled back
+        raise RuntimeError("abandon")
+    assert mine.profile()["user_name"] == "Bea"
+    mine.close()
+    other.close()
+
+
 def test_concurrent_writers_lose_nothing(home: Path) -> None:
     conv = SQLiteStore(home / "os1.db").create_conversation()
 

@@ -5,7 +5,7 @@ offline), kept per conversation and day, so that the next day the companion may 
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +19,10 @@ HARD = -0.5  # one message this low is "something hard" (a first for our story)
 # What tiredness sounds like: lemmas, not a sentiment (VADER reads "tired" as only mildly bad).
 TIRED = {"tired", "exhausted", "exhaust", "drain", "drained", "sleepy", "wiped", "knackered"}
 TIRED_PHRASES = ("worn out", "no sleep", "barely slept", "can't sleep", "couldn't sleep")
+# Every word whose lemma or lower case is in TIRED contains one of these (English inflection of
+# these words only adds endings): a message with none of them cannot sound tired, and is not
+# parsed for it (a parse costs milliseconds; most messages are not about being tired).
+TIRED_STEMS = ("tire", "exhaust", "drain", "sleep", "wipe", "knacker")
 EVENING_HOUR = 18
 
 
@@ -38,6 +42,8 @@ def sounds_tired(text: str) -> bool:
     lower = text.lower()
     if any(p in lower for p in TIRED_PHRASES):
         return True
+    if not any(stem in lower for stem in TIRED_STEMS):
+        return False
     return any(t.lemma in TIRED or t.lower in TIRED for t in analyze(text).tokens)
 
 
@@ -64,7 +70,9 @@ class DayMood:
         return self.mean <= LOW
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # What `asdict` gives (every field is a plain value but the list of ids, copied), without
+        # its deep copy of each id: a day's record holds every message id of the day.
+        return {**vars(self), "message_ids": list(self.message_ids)}
 
 
 def record(

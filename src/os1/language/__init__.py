@@ -68,9 +68,15 @@ def analyzer(name: str | None = None) -> Analyzer:
 
 
 # A turn asks about the same message from several places (forget requests, open threads,
-# memory questions): the last few analyses are kept, so each message is parsed once.
+# memory questions), and consolidation reads it again seconds later: recent analyses are kept,
+# so each message is parsed once. The cache is process-wide, so it must outlast what a server
+# hears between a turn and its consolidation (5 s; 32 entries were evicted first with 300 users,
+# and each new message was parsed 2.4 times). An analysis holds ~0.3 KB per token (4 KB for a
+# short message, 14 KB for 40 words): the token budget bounds the cache at ~30 MB.
 _RECENT: OrderedDict[tuple[int, str], Analysis] = OrderedDict()
-_RECENT_MAX = 32
+_RECENT_MAX = 4096
+_RECENT_MAX_TOKENS = 100_000
+_recent_tokens = 0
 
 
 def analyze(text: str) -> Analysis:
@@ -83,10 +89,13 @@ def analyze(text: str) -> Analysis:
             _RECENT.move_to_end(key)
             return found
     analysis = current.analyze(text)  # outside the lock: parsing takes milliseconds
+    global _recent_tokens
     with _lock:
+        if key not in _RECENT:  # another thread may have parsed it meanwhile
+            _recent_tokens += len(analysis.tokens)
         _RECENT[key] = analysis
-        while len(_RECENT) > _RECENT_MAX:
-            _RECENT.popitem(last=False)
+        while len(_RECENT) > _RECENT_MAX or (_recent_tokens > _RECENT_MAX_TOKENS and _RECENT):
+            _recent_tokens -= len(_RECENT.popitem(last=False)[1].tokens)
     return analysis
 
 
@@ -96,10 +105,17 @@ def use_analyzer(chosen: Analyzer) -> Iterator[Analyzer]:
     global _current
     with _lock:
         previous, _current = _current, chosen
-        _RECENT.clear()  # ids of analyzers can be reused: no analysis outlives its analyzer
+        _forget_recent()  # ids of analyzers can be reused: no analysis outlives its analyzer
     try:
         yield chosen
     finally:
         with _lock:
             _current = previous
-            _RECENT.clear()
+            _forget_recent()
+
+
+def _forget_recent() -> None:
+    """Empty the cache of analyses (the caller holds `_lock`)."""
+    global _recent_tokens
+    _RECENT.clear()
+    _recent_tokens = 0

@@ -60,8 +60,10 @@ class Consolidator:
         done = 0
         with self._running:
             while batch := self.memories.pending(self.batch):
-                self._process(batch)
+                added = self._process(batch)
                 done += len(batch)
+                if _last(batch, self.batch, added):
+                    break
         return done
 
     async def arun(self) -> int:
@@ -79,19 +81,21 @@ class Consolidator:
                 extras: _ModelExtras = ({}, [])
                 if self.model_factory is not None and heard:
                     extras = await self._ask_model(heard)
-                await asyncio.to_thread(self._derive_all, batch, heard, *extras)
+                added = await asyncio.to_thread(self._derive_all, batch, heard, *extras)
                 done += len(batch)
+                if _last(batch, self.batch, added):
+                    break
             return done
         finally:
             self._running.release()
 
-    def _process(self, batch: list[Memory]) -> None:
+    def _process(self, batch: list[Memory]) -> int:
         self._embed(batch)
         heard = _heard(batch)
         extras: _ModelExtras = ({}, [])
         if self.model_factory is not None and heard:
             extras = run_blocking(self._ask_model(heard))
-        self._derive_all(batch, heard, *extras)
+        return self._derive_all(batch, heard, *extras)
 
     def _derive_all(
         self,
@@ -99,7 +103,9 @@ class Consolidator:
         heard: list[Memory],
         from_model: dict[int, list[Extracted]],
         reflections: list[tuple[list[Memory], str]],
-    ) -> None:
+    ) -> int:
+        """Derive and store what the batch says; returns how many memories were added."""
+        added = 0
         for memory in heard:
             facts = extract(
                 _spoken_text(memory),
@@ -117,8 +123,9 @@ class Consolidator:
                 if (f.subject, f.attribute, f.value.lower()) not in seen
             ]
             for fact in facts:
-                self._derive(memory, fact)
+                added += self._derive(memory, fact)
         for episodes, text in reflections:
+            added += 1  # counted whether or not it is stored: at worst one more look
             self.memories.add(
                 NewMemory(
                     kind="reflection",
@@ -132,6 +139,7 @@ class Consolidator:
                 requires=episodes[-1].id,
             )
         self.memories.mark_consolidated([m.id for m in batch])
+        return added
 
     async def _ask_model(self, heard: list[Memory]) -> _ModelExtras:
         assert self.model_factory is not None
@@ -210,7 +218,9 @@ class Consolidator:
             _subject(fact, episode), fact.attribute, episode.id, value=fact.was or None
         )
 
-    def _derive(self, episode: Memory, fact: Extracted) -> None:
+    def _derive(self, episode: Memory, fact: Extracted) -> bool:
+        """Store `fact` (or add the episode as a source of the same one); True when a new
+        memory was added."""
         subject = _subject(fact, episode)
         sources = (*episode.sources, memory_source(episode.id))
         key = supersession_key(fact)
@@ -218,7 +228,7 @@ class Consolidator:
         same = [m for m in slot if (m.value or "").lower() == fact.value.lower()]
         if same:
             self.memories.add_sources(same[0].id, sources, requires=episode.id)
-            return
+            return False
         start, until = _when(fact, episode)
         new_id = self.memories.add(
             NewMemory(
@@ -241,6 +251,7 @@ class Consolidator:
         if new_id is not None and key is not None:
             for old in slot:
                 self.memories.supersede(old.id, new_id)
+        return new_id is not None
 
 
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -252,6 +263,13 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coroutine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def _last(batch: list[Memory], size: int, added: int) -> bool:
+    """Whether nothing is left pending after `batch`: it was not full, and what it derived
+    (new memories wait to be embedded) is none. Saves the last query, which finds nothing.
+    A turn stored meanwhile is consolidated by the run its turn schedules."""
+    return len(batch) < size and not added
 
 
 def _heard(batch: list[Memory]) -> list[Memory]:

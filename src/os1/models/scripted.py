@@ -27,6 +27,10 @@ from os1.models.base import Backend, ChatModel, Message, ModelInfo
 
 Reply = str | Callable[[Sequence[Message]], str]
 
+# Prompts kept in `calls`: tests read the first few and the last; a server that shares one
+# scripted model among all its users (benchmarks, demos) must not keep every prompt forever.
+KEEP_CALLS = 100
+
 _FAILURES: dict[str, type[ModelError]] = {
     "unreachable": ModelUnreachable,
     "timeout": ModelTimeout,
@@ -56,19 +60,23 @@ class ScriptedModel(ChatModel):
         self.delay = delay
         self.fail_with = fail_with
         self.context_window = context_window
-        self.calls: list[list[Message]] = []  # what each call received, for tests
+        self.calls: list[list[Message]] = []  # what the last KEEP_CALLS calls received
+        self.count = 0  # calls so far (the script's position)
 
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / 4) if text else 0
 
     def _next_reply(self, messages: Sequence[Message]) -> str:
-        reply = self._replies[min(len(self.calls) - 1, len(self._replies) - 1)]
+        reply = self._replies[min(self.count - 1, len(self._replies) - 1)]
         return reply(messages) if callable(reply) else reply
 
     async def stream(
         self, messages: Sequence[Message], *, max_tokens: int, temperature: float
     ) -> AsyncGenerator[str, None]:
+        self.count += 1
         self.calls.append(list(messages))
+        if len(self.calls) > KEEP_CALLS:
+            del self.calls[0]
         if self.fail_with in ("unreachable", "timeout"):
             raise _FAILURES[self.fail_with](f"scripted failure: {self.fail_with}")
         pieces = re.findall(r"\S+\s*|\s+", self._next_reply(messages))[:max_tokens]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,8 @@ class SQLiteStore(SQLStore):
         self.path = path
         self.user_id = user_id
         self._lock = threading.RLock()
+        # The profile's rows as last read, and when: (data_version, total_changes). See profile.
+        self._profile_rows: tuple[tuple[int, int], list[tuple[str, str]]] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -92,6 +95,10 @@ class SQLiteStore(SQLStore):
                     raise
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
+            finally:
+                # A rollback undoes changes without lowering total_changes: what was read
+                # inside the transaction must not outlive it.
+                self._profile_rows = None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -99,6 +106,27 @@ class SQLiteStore(SQLStore):
                 return self._db.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
+
+    def profile(self) -> dict[str, Any]:
+        # A turn reads the profile about ten times (persona, time zone, inner life, self
+        # summary, journal). Its rows are read again only when this connection has changed
+        # anything (total_changes) or another one has committed (data_version); each caller
+        # still gets values of its own to change.
+        with self._lock:
+            try:
+                seen = (
+                    int(self._db.execute("PRAGMA data_version").fetchone()[0]),
+                    self._db.total_changes,
+                )
+                if self._profile_rows is None or self._profile_rows[0] != seen:
+                    rows = self._db.execute(
+                        "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
+                    ).fetchall()
+                    self._profile_rows = (seen, [(r[0], r[1]) for r in rows])
+                rows_now = self._profile_rows[1]
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+        return {key: json.loads(value) for key, value in rows_now}
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]

@@ -50,6 +50,10 @@ class SQLiteMemoryIndex(MemoryIndex):
         """`scoped(match)`, or just the text words when this user owns every memory in the
         file: matching the owner column intersects with every one of their memories, which at
         100k memories cost more than the words themselves."""
+        return f"text : ({match})" if self._owns_all() else self.scoped(match)
+
+    def _owns_all(self) -> bool:
+        """Whether every memory in the file is this user's."""
         version = int(self.db.query("PRAGMA data_version")[0][0])
         if self._sole_owner is None or self._sole_owner[0] != version:
             # Two index seeks on (user_id, ...), however many memories there are.
@@ -59,7 +63,7 @@ class SQLiteMemoryIndex(MemoryIndex):
                 (self.user_id, self.user_id),
             )
             self._sole_owner = (version, not others[0][0])
-        return f"text : ({match})" if self._sole_owner[1] else self.scoped(match)
+        return self._sole_owner[1]
 
     def lexical(self, match: str, limit: int) -> list[tuple[int, float]]:
         # bm25 weights: the text counts, the owner column (the same for every hit) does not.
@@ -91,15 +95,38 @@ class SQLiteMemoryIndex(MemoryIndex):
         return [int(r[0]) for r in rows]
 
     def common_terms(self, terms: Sequence[str], cap: int) -> set[str]:
-        common = set()
-        for term in terms:
+        if not terms:
+            return set()
+        sole = self._owns_all()
+        if self._at_most(cap, sole):
+            # No word can be in more of this user's memories than there are: most users are
+            # small, and counting a word probes every segment of the full-text index.
+            return set()
+        # One statement for all the words (a count each, stopping at cap + 1).
+        count = "(SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?))"
+        quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+        scopes = [f"text : ({q})" if sole else self.scoped(q) for q in quoted]
+        rows = self.db.query(
+            "SELECT " + ", ".join([count] * len(terms)),
+            tuple(p for scope in scopes for p in (scope, cap + 1)),
+        )
+        return {term for term, n in zip(terms, rows[0], strict=True) if n > cap}
+
+    def _at_most(self, cap: int, sole: bool) -> bool:
+        """Whether no more than `cap` memories are in the scope a word is counted in (reads at
+        most cap + 1 rows): all of them when this user owns the file, otherwise those the
+        owner column matches, a superset of what any word matches within it."""
+        if sole:
+            rows = self.db.query(
+                "SELECT count(*) FROM (SELECT 1 FROM memories LIMIT ?)", (cap + 1,)
+            )
+        else:
+            owner = '"' + self.user_id.replace('"', '""') + '"'
             rows = self.db.query(
                 "SELECT count(*) FROM (SELECT 1 FROM memory_fts WHERE memory_fts MATCH ? LIMIT ?)",
-                (self._search_scope('"' + term.replace('"', '""') + '"'), cap + 1),
+                (f"user_id : {owner}", cap + 1),
             )
-            if rows[0][0] > cap:
-                common.add(term)
-        return common
+        return int(rows[0][0]) <= cap
 
     # -- vectors ------------------------------------------------------------------------
 

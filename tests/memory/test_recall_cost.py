@@ -1,0 +1,111 @@
+"""What recall and consolidation ask of the database: the same answers with fewer queries
+(issue 17: server CPU per turn)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from os1.memory import LongTermMemory
+from os1.memory.embedders import HashingEmbedder
+from os1.memory.store import NewMemory
+from os1.storage import SQLiteStore
+
+
+def _statements(store: SQLiteStore) -> list[str]:
+    seen: list[str] = []
+    store._db.set_trace_callback(lambda sql: seen.append(sql) if not sql.startswith("--") else None)
+    return seen
+
+
+def _coffee_and_zeppelin(memory: LongTermMemory, coffees: int) -> None:
+    memory.store.add_many(
+        [NewMemory("episode", f"coffee number {i}", (f"import:c{i}",)) for i in range(coffees)]
+        + [NewMemory("episode", "a rare zeppelin ride", ("import:z",))]
+    )
+
+
+@pytest.mark.parametrize("cap", [0, 5, 29, 30, 31, 100])
+def test_common_words_are_the_same_counted_one_by_one_or_in_one_query(
+    memory: LongTermMemory, cap: int
+) -> None:
+    _coffee_and_zeppelin(memory, 30)
+    expected = {
+        term for term, n in [("coffee", 30), ("zeppelin", 1), ("ride", 1), ("tea", 0)] if n > cap
+    }
+    assert memory.store.common_terms(["coffee", "zeppelin", "ride", "tea"], cap) == expected
+
+
+def test_words_of_a_user_sharing_the_file_are_counted_in_their_memories_only(home: Path) -> None:
+    ada = LongTermMemory(SQLiteStore(home / "os1.db", user_id="ada"), HashingEmbedder())
+    bea = LongTermMemory(SQLiteStore(home / "os1.db", user_id="bea"), HashingEmbedder())
+    _coffee_and_zeppelin(ada, 10)
+    _coffee_and_zeppelin(bea, 3)
+    assert ada.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
+    assert bea.store.common_terms(["coffee", "zeppelin"], cap=5) == set()
+    assert bea.store.common_terms(["coffee", "zeppelin"], cap=2) == {"coffee"}
+    ada.store.db.close()
+    bea.store.db.close()
+
+
+def test_a_small_store_answers_common_words_without_a_query_per_word(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    _coffee_and_zeppelin(memory, 3)
+    seen = _statements(store)
+    assert memory.store.common_terms(["coffee", "zeppelin", "ride", "rare"], cap=500) == set()
+    assert not any("memory_fts MATCH" in sql for sql in seen)
+    seen.clear()
+    assert memory.store.common_terms(["coffee", "zeppelin", "ride", "rare"], cap=2) == {"coffee"}
+    assert sum("memory_fts MATCH" in sql for sql in seen) == 1  # one statement for four words
+
+
+def test_consolidation_stops_without_asking_again_when_nothing_can_be_left(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    memory.store.add_many(
+        [NewMemory("episode", "the weather was grey", ("import:w",), speaker="assistant")]
+    )
+    seen = _statements(store)
+    assert memory.consolidate() == 1
+    pending = [sql for sql in seen if "consolidated = 0" in sql]
+    assert len(pending) == 1  # a batch short of full, and nothing derived from it
+    assert memory.store.pending() == []
+
+
+def test_facts_derived_by_a_short_batch_are_embedded_in_the_same_run(
+    memory: LongTermMemory,
+) -> None:
+    memory.store.add_many(
+        [NewMemory("episode", "Ada: I live in Lisbon", ("import:l",), speaker="Ada")]
+    )
+    done = memory.consolidate()
+    derived = [m for m in memory.store.list() if m.kind != "episode"]
+    assert [m.value for m in derived] == ["Lisbon"]
+    assert done == 2  # the episode, then (in the same run) the fact derived from it
+    assert memory.store.pending() == []
+
+
+def test_a_small_user_sharing_the_file_is_answered_with_one_count(home: Path) -> None:
+    ada = LongTermMemory(SQLiteStore(home / "os1.db", user_id="ada"), HashingEmbedder())
+    bea = LongTermMemory(SQLiteStore(home / "os1.db", user_id="bea"), HashingEmbedder())
+    _coffee_and_zeppelin(ada, 3)
+    _coffee_and_zeppelin(bea, 40)
+    seen = _statements(ada.store.db)
+    assert ada.store.common_terms(["coffee", "zeppelin", "ride"], cap=10) == set()
+    assert sum("memory_fts MATCH" in sql for sql in seen) == 1  # the owner's, not each word's
+    ada.store.db.close()
+    bea.store.db.close()
+
+
+def test_words_are_counted_as_before_when_an_owner_name_is_part_of_anothers(home: Path) -> None:
+    # The owner column is matched as words: "ada" is also in "ada-smith". Counting stays what
+    # it was (the shortcut only answers when even that wider scope is small).
+    ada = LongTermMemory(SQLiteStore(home / "os1.db", user_id="ada"), HashingEmbedder())
+    smith = LongTermMemory(SQLiteStore(home / "os1.db", user_id="ada-smith"), HashingEmbedder())
+    _coffee_and_zeppelin(ada, 2)
+    _coffee_and_zeppelin(smith, 10)
+    assert ada.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
+    ada.store.db.close()
+    smith.store.db.close()
