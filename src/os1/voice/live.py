@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -52,19 +53,29 @@ def run_live(app: Any, sd: Any, *, new: bool, frame: int, rate: int) -> None:
             samplerate=tts.sample_rate, channels=1, dtype="int16", latency="low"
         )
         speaker.start()
+        # PortAudio's stream may not be aborted or closed while another thread writes to it
+        # (Ctrl-C during a reply freed it under the writer: "malloc(): unaligned tcache
+        # chunk"). A write holds the device for one small slice, so waiting costs little.
+        device = threading.Lock()
+
+        def write(pcm: np.ndarray) -> None:
+            with device:
+                if not speaker.closed:
+                    speaker.write(pcm)
 
         async def play(pcm: np.ndarray, sample_rate: int) -> None:
             if sample_rate != tts.sample_rate:
                 pcm = resample_int16(pcm, sample_rate, tts.sample_rate)
             # write() returns once the slice is queued: playback paces the reply.
-            await asyncio.to_thread(speaker.write, np.ascontiguousarray(pcm.reshape(-1, 1)))
+            await asyncio.to_thread(write, np.ascontiguousarray(pcm.reshape(-1, 1)))
 
         def on_frame(frame: object) -> None:
             if isinstance(frame, Interrupted):
                 # Drop what the device still holds, so the voice stops the moment the user
                 # speaks, not a buffer later.
-                speaker.abort()
-                speaker.start()
+                with device:
+                    speaker.abort()
+                    speaker.start()
             show(frame)
 
         session = VoiceSession(
@@ -79,7 +90,8 @@ def run_live(app: Any, sd: Any, *, new: bool, frame: int, rate: int) -> None:
             try:
                 await session.run(mic(), play)
             finally:
-                speaker.close()
+                with device:
+                    speaker.close()
 
     try:
         asyncio.run(main())
