@@ -244,6 +244,32 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
         pass
 
 
+# Every foreign key of the schema as (child table, parent table).
+FOREIGN_KEYS_SQL = (
+    "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
+    "WHERE contype = 'f' AND conrelid <> confrelid"
+)
+
+
+def in_key_order(
+    tables: list[str], links: set[tuple[str, str]], *, parents_first: bool
+) -> list[str]:
+    """`tables` ordered by their foreign keys (`links`, as FOREIGN_KEYS_SQL gives them):
+    parents first to fill them, children first to empty them. A cycle is left as it is, for
+    the database to say what is wrong."""
+    ordered: list[str] = []
+    left = list(tables)
+    while left:
+        if parents_first:  # a table goes once every table it references has gone
+            ready = [t for t in left if not any((t, p) in links for p in left if p != t)]
+        else:  # a table goes once no table still left references it
+            ready = [t for t in left if not any((c, t) in links for c in left if c != t)]
+        ready = ready or left[:1]
+        ordered += ready
+        left = [t for t in left if t not in ready]
+    return ordered
+
+
 def migrate_core(conn: psycopg.Connection[Any]) -> int:
     """Bring the core schema up to date in one transaction under the migration lock; the
     version it ends at. Workers starting at once wait for the first, then find nothing to do."""
@@ -542,21 +568,8 @@ class PostgresStore(SQLStore):
                 "AND c.table_name NOT LIKE 'server\\_%' ORDER BY c.table_name"
             )
         ]
-        links = {
-            (str(r[0]), str(r[1]))
-            for r in self.query(
-                "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
-                "WHERE contype = 'f' AND conrelid <> confrelid"
-            )
-        }
-        ordered: list[str] = []
-        left = list(tables)
-        while left:
-            # A table goes once no table still left references it.
-            ready = [t for t in left if not any((c, t) in links for c in left if c != t)]
-            ready = ready or left[:1]  # a cycle: let the database say what is wrong
-            ordered += ready
-            left = [t for t in left if t not in ready]
+        links = {(str(r[0]), str(r[1])) for r in self.query(FOREIGN_KEYS_SQL)}
+        ordered = in_key_order(tables, links, parents_first=False)
         removed: dict[str, int] = {}
         with self.transaction() as db:
             for table in ordered:

@@ -30,7 +30,9 @@ import sqlean as sqlite3
 from os1.errors import NotFound, StorageError
 from os1.storage.base import Migrations, scripts_for
 from os1.storage.postgres import (
+    FOREIGN_KEYS_SQL,
     MIGRATION_LOCK,
+    in_key_order,
     migrate_component_on,
     migrate_core,
     redact,
@@ -174,21 +176,8 @@ def _pg_tables(conn: psycopg.Connection[Any], source: dict[str, list[str]]) -> l
             f"no PostgreSQL table to copy {', '.join(missing)} into",
             hint="A component made these tables without migrations OS1 knows; nothing copied.",
         )
-    links = {
-        (str(r[0]), str(r[1]))
-        for r in conn.execute(
-            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint "
-            "WHERE contype = 'f' AND conrelid <> confrelid"
-        )
-    }
-    ordered: list[str] = []
-    left = list(names)
-    while left:
-        # A table goes once every table it references that is still left has gone.
-        ready = [t for t in left if not any((t, p) in links for p in left if p != t)]
-        ready = ready or left[:1]  # a cycle: let the database say what is wrong
-        ordered += ready
-        left = [t for t in left if t not in ready]
+    links = {(str(r[0]), str(r[1])) for r in conn.execute(FOREIGN_KEYS_SQL)}
+    ordered = in_key_order(names, links, parents_first=True)
     return [_describe(conn, t, source[t]) for t in ordered]
 
 
