@@ -549,20 +549,21 @@ class Database:
 
 @contextmanager
 def postgres(arg: str) -> Iterator[Database]:
-    """`temp`: a throw-away cluster (tests/pg.py's, run as the postgres user under root);
-    otherwise the URL as given."""
+    """`temp`: a throw-away cluster (tests/pg.py's, run as the postgres user under root),
+    reached as an ordinary role; otherwise the URL as given."""
     if arg != "temp":
         yield Database(arg)
         return
     sys.path.insert(0, str(ROOT))
-    from tests.pg import Cluster, postgres_bin
+    from tests.pg import Cluster, app_database, postgres_bin
 
     bindir = postgres_bin()
     if bindir is None:
         raise SystemExit("--database temp needs PostgreSQL's server programs (initdb)")
     cluster = Cluster(bindir)
     try:
-        url = cluster.start()
+        # As OS1 is deployed: an ordinary role, so row-level security's cost is measured.
+        url = app_database(cluster.start())
         pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
         yield Database(url, pid)
     finally:
