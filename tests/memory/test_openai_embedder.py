@@ -384,9 +384,8 @@ def test_the_embedder_setting_selects_it_by_name_one_instance_per_configuration(
 # -- through memory ------------------------------------------------------------------------
 
 
-async def test_memory_remembers_and_recalls_turns_with_vectors_from_the_server(
-    server: EmbeddingServer, embedder: OpenAIEmbedder, store: SQLiteStore
-) -> None:
+async def remembered(store: SQLiteStore, embedder: OpenAIEmbedder) -> Companion:
+    """A companion whose memory embeds through `embedder`, after two turns consolidated."""
     memory = LongTermMemory(store, embedder)
     companion = Companion(
         store,
@@ -397,10 +396,17 @@ async def test_memory_remembers_and_recalls_turns_with_vectors_from_the_server(
     for text in ["I adopted a puppy called Biscuit", "My sister Anna lives in Lyon"]:
         await collect(companion.turn(text))
     assert await memory.aconsolidate() > 0
+    return companion
 
+
+async def test_memory_remembers_and_recalls_turns_with_vectors_from_the_server(
+    server: EmbeddingServer, embedder: OpenAIEmbedder, store: SQLiteStore
+) -> None:
+    companion = await remembered(store, embedder)
+    assert companion.memory is not None
     stored = store.query("SELECT DISTINCT model, length(vector) FROM memory_embeddings")
     assert [tuple(r) for r in stored] == [("openai", 4 * 256)]  # the server's dimension
-    hits = memory.recall.search("what is my puppy called?", k=3)
+    hits = companion.memory.recall.search("what is my puppy called?", k=3)
     assert "Biscuit" in hits[0].memory.text
     # A new conversation, so the turn is not in the visible history and must be recalled.
     events = await collect(companion.turn("what is my puppy called?", new=True))
@@ -413,22 +419,13 @@ async def test_when_the_embedding_server_goes_down_recall_falls_back_to_words(
 ) -> None:
     """A server that is down costs the vectors, never the turn: what was said is still found
     by its words, and the outage is logged once, not on every search."""
-    embedder = next(embedder_for(server.url, retries=0))
-    memory = LongTermMemory(store, embedder)
-    companion = Companion(
-        store,
-        ScriptedModel(replies=["Mm, tell me more."]),
-        Settings(model="scripted:echo"),
-        memory=memory,
-    )
-    for text in ["I adopted a puppy called Biscuit", "My sister Anna lives in Lyon"]:
-        await collect(companion.turn(text))
-    assert await memory.aconsolidate() > 0
-
-    server.fail_with = [503] * 10
-    with caplog.at_level("WARNING", logger="os1.memory.recall"):
-        hits = memory.recall.search("what is my puppy called?", k=3)
-        events = await collect(companion.turn("what is my puppy called?", new=True))
+    for embedder in embedder_for(server.url, retries=0):
+        companion = await remembered(store, embedder)
+        assert companion.memory is not None
+        server.fail_with = [503] * 10
+        with caplog.at_level("WARNING", logger="os1.memory.recall"):
+            hits = companion.memory.recall.search("what is my puppy called?", k=3)
+            events = await collect(companion.turn("what is my puppy called?", new=True))
     assert "Biscuit" in hits[0].memory.text
     assert isinstance(events[-1], TurnDone)
     recalled = [e for e in events if isinstance(e, MemoryRecalled)]
