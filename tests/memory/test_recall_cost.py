@@ -109,3 +109,55 @@ def test_words_are_counted_as_before_when_an_owner_name_is_part_of_anothers(home
     assert ada.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
     ada.store.db.close()
     smith.store.db.close()
+
+
+def _word_counts(seen: list[str]) -> int:
+    return sum("SELECT count(*) FROM (SELECT 1 FROM memory_fts" in sql for sql in seen)
+
+
+def test_a_word_counted_once_is_not_counted_again_while_the_answer_cannot_have_changed(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    _coffee_and_zeppelin(memory, 10)
+    assert memory.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
+    seen = _statements(store)
+
+    assert memory.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
+    # Two more memories cannot lift "zeppelin" (1) over 5, nor take "coffee" (10) under it.
+    memory.store.add_many(
+        [NewMemory("episode", f"zeppelin over the bay {i}", (f"import:b{i}",)) for i in range(2)]
+    )
+    assert memory.store.common_terms(["coffee", "zeppelin"], cap=5) == {"coffee"}
+    assert _word_counts(seen) == 0
+
+
+def test_a_word_becomes_common_as_memories_holding_it_are_added(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    _coffee_and_zeppelin(memory, 10)
+    assert memory.store.common_terms(["zeppelin"], cap=5) == set()
+
+    memory.store.add_many(
+        [NewMemory("episode", f"zeppelin over the bay {i}", (f"import:b{i}",)) for i in range(5)]
+    )
+
+    assert memory.store.common_terms(["zeppelin"], cap=5) == {"zeppelin"}
+
+
+def test_forgetting_memories_makes_a_common_word_rare_again(memory: LongTermMemory) -> None:
+    _coffee_and_zeppelin(memory, 10)
+    assert memory.store.common_terms(["coffee"], cap=5) == {"coffee"}
+    coffees = [m.id for m in memory.store.list() if "coffee" in m.text]
+
+    memory.store.forget(coffees[:6])
+
+    assert memory.store.common_terms(["coffee"], cap=5) == set()
+
+
+def test_a_word_counted_at_one_cap_is_counted_again_at_a_higher_one(
+    memory: LongTermMemory,
+) -> None:
+    _coffee_and_zeppelin(memory, 10)
+    assert memory.store.common_terms(["coffee"], cap=5) == {"coffee"}  # "at least 6"
+    assert memory.store.common_terms(["coffee"], cap=9) == {"coffee"}
+    assert memory.store.common_terms(["coffee"], cap=10) == set()
