@@ -395,7 +395,9 @@ def latency(sizes: list[int], tmp: Path, data: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="latency store sizes ('none': skip)"
+    )
     parser.add_argument("--skip-locomo", action="store_true")
     parser.add_argument(
         "--variants", action="store_true", help="also score each recall method switched alone"
@@ -459,7 +461,7 @@ def run(args: argparse.Namespace) -> None:
                 only=set(args.conversations.split(",")) if args.conversations else None,
                 embedder=args.embedder,
             )
-        if args.sizes:
+        if args.sizes and args.sizes != "none":
             latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data)
 
 

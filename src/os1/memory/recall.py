@@ -97,6 +97,20 @@ TIME_BOOST = 0.3
 # LoCoMo conv-26: Recall@10 0.731 → 0.737, R@50 0.880 → 0.887; conv-30 unchanged (0.808,
 # 0.883: two of its questions name a date). The dates of that many turns stay resolved.
 NAMED_DATES_CACHE_SIZE = 4096
+# Measured for issue 15 and not kept, each decided on LoCoMo conv-26 alone and checked
+# unchanged on conv-30 (Recall@10, categories 1-4; 0.737 and 0.808 without):
+# - Spreading one session's hits (its n-th hit scored / log2(n + 1), DCG's discount): 0.654,
+#   0.697. A single-hop answer is often the second or third hit of the best session (single-hop
+#   0.871 → 0.729), and multi-hop did not rise. Maximal marginal relevance over the turns'
+#   vectors (Carbonell & Goldstein, 1998) lost on conv-26 too (0.685 at lambda 0.5).
+# - Reciprocal rank fusion of the dense and lexical rankings instead of the weighted sum of
+#   their scores: 0.673, 0.710.
+# - A turn scored by its best sentence when that is higher (MaxP, Dai & Callan, 2019), for a
+#   fact among pleasantries: 0.751, 0.796 (R@50 0.893, 0.879), with the sentences embedded at
+#   query time; it lost on the check.
+# - Each session's whole text as a BM25 document, added as the session mean's cosine is:
+#   0.760, 0.750. Like windows, it lifts whole sessions, and loses where every session talks
+#   of the same things.
 # Session vectors kept in memory between searches (~75 MB of 384-d vectors): a mean per
 # session, and with windows the turns' own.
 SESSION_CACHE_VECTORS = 50_000
