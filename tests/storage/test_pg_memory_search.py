@@ -5,15 +5,17 @@ writes that other worker processes make behind the cache's back."""
 from __future__ import annotations
 
 import math
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 
 from os1.memory.store import MemoryStore, NewMemory
-from os1.storage import postgres
+from os1.storage import pg_memory, postgres
 from os1.storage.base import Row
 from os1.storage.pg_migrations import MIGRATIONS
 from os1.storage.postgres import PostgresStore, migrate_core
@@ -236,3 +238,62 @@ def test_memories_stored_before_the_version_table_are_found_and_then_cached(
     memories.add_many([episode("sea shanties", 0)])
     assert memories.db.query(versions, ("amy",))[0][0] == 1
     assert memories.common_terms(["tea", "sea"], cap=1) == {"tea", "sea"}
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+def test_a_user_who_is_a_small_share_of_the_vectors_is_searched_exactly(postgres_url: str) -> None:
+    # A database whose planner prefers walking the graph (no sorting) and whose walks stop
+    # right after their first pass, as on a table of millions where one user's vectors are a
+    # few thousand: there the planner walks, and a walk filtered to the user finds almost none
+    # of their nearest.
+    name = f"os1_{uuid.uuid4().hex[:10]}"
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT '[1]'::vector")  # loads pgvector, whose settings follow
+        conn.execute(f"ALTER DATABASE {name} SET enable_sort = off")
+        conn.execute(f"ALTER DATABASE {name} SET hnsw.max_scan_tuples = 1")
+    rng = np.random.default_rng(3)
+    toward = _unit(np.ones(8))
+    bob = MemoryStore(PostgresStore(url, "bob"))
+    amy = MemoryStore(PostgresStore(url, "amy"))
+    try:
+        # Everyone else's vectors lie around the query, all of Amy's away from it.
+        ids = bob.add_many([episode(f"bob's day {i}", i) for i in range(300)])
+        near = [_unit(toward + 0.2 * rng.standard_normal(8)) for _ in ids]
+        bob.set_embeddings("test", [(i, v, v) for i, v in zip(ids, near, strict=True)])
+        ids = amy.add_many([episode(f"amy's day {i}", i) for i in range(40)])
+        far = [_unit(-toward + 0.5 * rng.standard_normal(8)) for _ in ids]
+        amy.set_embeddings("test", [(i, v, v) for i, v in zip(ids, far, strict=True)])
+
+        found = amy.nearest(toward, 10)
+
+        cosines = np.array([v @ toward for v in far])
+        expected = [ids[i] for i in np.argsort(-cosines)[:10]]
+        assert [memory_id for memory_id, _ in found] == expected
+        assert amy.index.vector_candidates(toward, 10) == expected
+    finally:
+        amy.db.close()
+        bob.db.close()
+
+
+def test_a_user_who_is_most_of_a_large_table_is_searched_on_the_graph(
+    store: CountingStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = pg_memory.PostgresMemoryIndex(store)
+    monkeypatch.setattr(pg_memory, "_sizes", {})
+    key = (store.url, store.user_id, 8)
+    monkeypatch.setattr(pg_memory, "EXACT_SEARCH_ROWS", 100)
+
+    pg_memory._sizes[key] = (time.monotonic(), 90, 1000.0)
+    assert index._exact(8)  # few rows: exact, however small a share
+    pg_memory._sizes[key] = (time.monotonic(), 600, 1000.0)
+    assert not index._exact(8)  # most of the table: the graph walk finds theirs
+    pg_memory._sizes[key] = (time.monotonic(), 400, 1000.0)
+    assert index._exact(8)  # many, but most of what a walk passes is others'
+    pg_memory._sizes[key] = (time.monotonic(), 600, -1.0)
+    assert index._exact(8)  # a table never analysed: its size is unknown
