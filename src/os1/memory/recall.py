@@ -111,6 +111,10 @@ NAMED_DATES_CACHE_SIZE = 4096
 # - Each session's whole text as a BM25 document, added as the session mean's cosine is:
 #   0.760, 0.750. Like windows, it lifts whole sessions, and loses where every session talks
 #   of the same things.
+# - The cosine to the mean of a memory's topic segment (TextTiling over the turns' vectors,
+#   Hearst 1997, depth > mean - std / 2) in place of, or next to, its session's mean: best on
+#   conv-26 with blocks of 2 turns, 0.748; conv-30 0.784. Segments of ~4 turns add little
+#   beyond the turn's own vector and lift other segments on the same topic.
 # Session vectors kept in memory between searches (~75 MB of 384-d vectors): a mean per
 # session, and with windows the turns' own.
 SESSION_CACHE_VECTORS = 50_000
