@@ -413,7 +413,7 @@ class Recall:
         if not names:
             return {}
         members: dict[str, tuple[int, ...]] = {}
-        for memory_id, name in _session_members(self.memories, names):
+        for memory_id, name in self.memories.session_episodes(names):
             members[name] = (*members.get(name, ()), memory_id)
         with self._sessions_lock:
             cached = {n: self._sessions.get(n) for n in members}
@@ -543,19 +543,6 @@ def _pool() -> ThreadPoolExecutor:
         if _embedding_pool is None:
             _embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="os1-query")
         return _embedding_pool
-
-
-def _session_members(memories: MemoryStore, names: list[str]) -> list[tuple[int, str]]:
-    """(id, session) of every episode in the named sessions, in id order."""
-    # On the (user_id, session, id) index of episodes. Belongs in MemoryStore; it reads the
-    # store's connection here only because that file has another owner this round.
-    marks = ",".join("?" * len(names))
-    rows = memories.db.query(
-        f"SELECT id, session FROM memories WHERE user_id = ? AND kind = 'episode' "
-        f"AND session IN ({marks}) ORDER BY session, id",
-        (memories.user_id, *names),
-    )
-    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def _named_people(query: str, memories: list[Memory]) -> set[str]:

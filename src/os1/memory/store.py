@@ -264,6 +264,18 @@ class MemoryStore:
             self.index.store_vectors(db, dim, vectors)
         self.index.committed(dim, vectors, ())
 
+    def session_episodes(self, names: Sequence[str]) -> builtins.list[tuple[int, str]]:
+        """(id, session) of every episode in the named sessions, in id order per session."""
+        if not names:
+            return []
+        # On the (user_id, session, id) index of episodes.
+        rows = self.db.query(
+            "SELECT id, session FROM memories WHERE user_id = ? AND kind = 'episode' "
+            f"AND session IN ({','.join('?' * len(names))}) ORDER BY session, id",
+            (self.user_id, *names),
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
     def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
             return {}
@@ -459,7 +471,7 @@ class MemoryStore:
         if not ids:
             return result
         sessions = self.db.query(
-            f"SELECT id, session FROM memories WHERE {_OWNER} = ? AND kind = 'episode' "
+            "SELECT id, session FROM memories WHERE user_id = ? AND kind = 'episode' "
             f"AND id IN ({','.join('?' * len(ids))})",
             (self.user_id, *ids),
         )
