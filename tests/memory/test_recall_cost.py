@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from os1.memory import LongTermMemory
+from os1.memory import LongTermMemory, Recall
 from os1.memory.embedders import HashingEmbedder
 from os1.memory.store import NewMemory
 from os1.storage import SQLiteStore
@@ -161,3 +161,42 @@ def test_a_word_counted_at_one_cap_is_counted_again_at_a_higher_one(
     assert memory.store.common_terms(["coffee"], cap=5) == {"coffee"}  # "at least 6"
     assert memory.store.common_terms(["coffee"], cap=9) == {"coffee"}
     assert memory.store.common_terms(["coffee"], cap=10) == set()
+
+
+def _episodes(memory: LongTermMemory, session: str, texts: list[str]) -> None:
+    memory.store.add_many(
+        [
+            NewMemory("episode", text, (f"import:{session}-{i}",), session=session)
+            for i, text in enumerate(texts)
+        ]
+    )
+    memory.consolidate()  # embeds them
+
+
+def _vector_reads(seen: list[str]) -> list[str]:
+    return [sql for sql in seen if "SELECT memory_id, vector FROM memory_embeddings" in sql]
+
+
+def test_sessions_are_read_once_for_all_searches_and_again_only_when_they_grow(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    _episodes(memory, "monday", ["we baked bread", "the oven was too hot", "bread again"])
+    _episodes(memory, "friday", ["a walk by the river", "herons on the river bank"])
+    recall = Recall(memory.store, memory.embedder, feedback=0)
+    seen = _statements(store)
+
+    first = recall.search("baking bread", k=3)
+    recall.search("herons by the river", k=3)
+
+    # One pass over every session's vectors, none per search.
+    assert sum("length(e.vector)" in sql for sql in seen) == 1
+    assert _vector_reads(seen) == []
+    assert recall.search("baking bread", k=3) == first
+
+    _episodes(memory, "friday", ["the river was high"])
+    seen.clear()
+    recall.search("herons by the river", k=3)
+
+    reads = _vector_reads(seen)
+    # Friday's three episodes, not Monday's.
+    assert len(reads) == 1 and reads[0].split("IN (")[1].count(",") == 2

@@ -211,6 +211,7 @@ class Recall:
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._cached_vectors = 0
         self._sessions_lock = threading.Lock()
+        self._sessions_loaded: set[int] = set()  # vector sizes whose sessions were all read
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._degraded = False  # the embedder failed on the last search
@@ -283,6 +284,8 @@ class Recall:
         shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
         ranges = find_time_ranges(query, reference)
         found = self.memories.get_many(shortlist)
+        if self.session_weight and not self.windows:
+            self._load_sessions(int(vector.shape[0]))
         sessions = self._sessions_of(found) if self.session_weight or self.windows else {}
         if self.session_weight:
             for m in found:
@@ -402,6 +405,26 @@ class Recall:
         for i in range(n):
             best[i] = window[max(0, i - width + 1) : min(i, n - width) + 1].max()
         return best
+
+    def _load_sessions(self, dim: int) -> None:
+        """Every session's mean, read once in one pass. Otherwise each search reads the
+        vectors of the sessions it meets for the first time: at 100k memories, a search over
+        sessions not seen yet read ~600 vectors (about a third of its time), and a user's
+        searches meet new sessions for a long while."""
+        with self._sessions_lock:
+            if dim in self._sessions_loaded:
+                return
+            self._sessions_loaded.add(dim)
+        sums = self.memories.session_vector_sums(dim)
+        with self._sessions_lock:
+            for name, (ids, total) in sums.items():
+                if self._cached_vectors >= SESSION_CACHE_VECTORS:
+                    break
+                if name in self._sessions:
+                    continue  # read by a search meanwhile
+                mean = total / max(float(np.linalg.norm(total)), 1e-12)
+                self._sessions[name] = _Session(ids, None, mean.astype(np.float32))
+                self._cached_vectors += 1
 
     def _sessions_of(self, found: list[Memory]) -> dict[str, _Session]:
         """The episodes and vectors of each session among `found`.

@@ -276,6 +276,35 @@ class MemoryStore:
         )
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    def session_vector_sums(
+        self, dim: int, chunk: int = 20_000
+    ) -> dict[str, tuple[tuple[int, ...], np.ndarray]]:
+        """For every session, its embedded episodes (ids in order) and the sum of their own
+        `dim`-sized vectors: read in chunks, so that a large store is never in memory whole."""
+        sums: dict[str, tuple[list[int], np.ndarray]] = {}
+        after = 0
+        while True:
+            rows = self.db.query(
+                "SELECT m.id, m.session, e.vector FROM memories m JOIN memory_embeddings e "
+                "ON e.memory_id = m.id WHERE m.user_id = ? AND m.kind = 'episode' "
+                "AND m.session IS NOT NULL AND m.id > ? AND length(e.vector) = ? "
+                "ORDER BY m.id LIMIT ?",
+                (self.user_id, after, 4 * dim, chunk),
+            )
+            for row in rows:
+                memory_id, session = int(row[0]), str(row[1])
+                vector = np.frombuffer(row[2], dtype=np.float32)
+                seen = sums.get(session)
+                if seen is None:
+                    sums[session] = ([memory_id], vector.copy())
+                else:
+                    seen[0].append(memory_id)
+                    np.add(seen[1], vector, out=seen[1])
+            if len(rows) < chunk:
+                break
+            after = int(rows[-1][0])
+        return {name: (tuple(ids), total) for name, (ids, total) in sums.items()}
+
     def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
             return {}
