@@ -7,6 +7,9 @@ import asyncio
 import json
 import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from os1.config import Settings
 from os1.events import MemoryRecalled, TurnDone
@@ -275,3 +278,27 @@ async def test_what_do_you_know_includes_what_setup_taught(
     onboarding.finish(store, {"user_name": "Ada", "current_life": "My new job at the bakery"})
     done = (await say(companion_with(store, memory), "what do you know about me?"))[-1]
     assert isinstance(done, TurnDone) and "bakery" in done.text
+
+
+async def test_background_consolidation_without_a_model_takes_one_thread_trip_per_batch(
+    store: SQLiteStore, memory: LongTermMemory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each trip wakes a worker and then the loop: on a busy server that was a cost per turn.
+    store.set_profile("user_name", "Theo")
+    companion = companion_with(store, memory)
+    await say(companion, "My sister is called Anna.")
+    trips: list[str] = []
+    real_to_thread = asyncio.to_thread
+
+    async def counting(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(func, "__name__", repr(func)))
+        return await real_to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counting)
+    # The turn and its reply, then the facts derived from them (which wait to be embedded):
+    # two batches, two trips (fetching, embedding and deriving were a trip each).
+    assert await memory.aconsolidate() == 4
+    assert trips == ["_next_batch", "_next_batch"]
+    facts = [m for m in memory.store.list() if m.kind != "episode"]
+    assert any("Anna" in f.text for f in facts)
+    assert memory.store.pending(10) == []

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from os1.config import Settings
-from os1.events import SafetyNotice, TextDelta, TurnDone, TurnError, TurnStarted
+from os1.events import (
+    MemoryRecalled,
+    SafetyNotice,
+    TextDelta,
+    TurnDone,
+    TurnError,
+    TurnStarted,
+)
 from os1.memory import LongTermMemory
 from os1.memory.embedders import HashingEmbedder
 from os1.mind import persona as keys
@@ -254,12 +261,12 @@ class _CountingExecutor(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_six_trips(
+async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_five_trips(
     store: SQLiteStore, settings: Settings
 ) -> None:
     """Each trip to a worker thread wakes a thread and then the loop again, CPU that a server
     pays on every turn: the parts that read together travel together (taking the words in;
-    the inner life, policies and skills; the history and the self; recall; storing the reply;
+    the inner life, policies and skills; the history, the self and recall; storing the reply;
     open threads after it)."""
     memory = LongTermMemory(store, HashingEmbedder())
     companion = Companion(store, ScriptedModel(), settings, memory=memory)
@@ -268,15 +275,17 @@ async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_six_trip
     executor = _CountingExecutor()
     asyncio.get_running_loop().set_default_executor(executor)
     try:
-        events = await collect(companion.turn("what did I plant?"))
+        # A new conversation: what was said before is found by recall, not in the history.
+        events = await collect(companion.turn("what did I plant?", new=True))
     finally:
         executor.shutdown(wait=True)
     assert isinstance(events[-1], TurnDone) and events[-1].status == "complete"
+    [recalled] = [e for e in events if isinstance(e, MemoryRecalled)]
+    assert any("tomatoes" in m["text"] for m in recalled.memories)
     assert executor.trips == [
         "_take_in",
         "_consider",
-        "_history_and_self",
-        "relevant",
+        "_history_self_and_recall",
         "_store_reply_now",
         "open_threads",
     ]

@@ -16,6 +16,7 @@ from os1.mind.safety import (
     claims_human,
     crisis_reply,
     detect_crisis,
+    read_message,
 )
 
 # (message, expected kind)
@@ -426,3 +427,19 @@ def test_a_disclosure_is_found_whatever_came_before_it(prefix: str) -> None:
 
     assert signal is not None
     assert signal.kind == "suicide"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [text for text, _ in MUST_TRIGGER]
+    + MUST_NOT_TRIGGER
+    + ["are you human?", "you're a bot, right?", "I want to die. Are you even real?", ""],
+)
+def test_reading_a_message_once_answers_both_checks_as_each_alone(text: str) -> None:
+    assert read_message(text) == (detect_crisis(text), asks_if_human(text))
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet=st.sampled_from(list("abdeikmnorstuyw ?'.,!\"")), max_size=60))
+def test_reading_a_message_once_agrees_with_each_check_on_any_text(text: str) -> None:
+    assert read_message(text) == (detect_crisis(text), asks_if_human(text))

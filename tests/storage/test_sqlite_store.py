@@ -174,3 +174,40 @@ def test_two_writers_ensuring_one_conversation_get_the_same_one(home: Path) -> N
     finally:
         for s in stores:
             s.close()
+
+
+def test_a_store_lent_to_another_user_is_scoped_to_them_and_its_close_keeps_the_connection(
+    home: Path,
+) -> None:
+    owner = SQLiteStore(home / "os1.db", user_id="alice")
+    conv = owner.create_conversation()
+    owner.add_message(conv.id, "user", "alice's secret")
+    bob = owner.sharing_connection("bob")
+    with pytest.raises(NotFound):
+        bob.messages(conv.id)
+    assert bob.list_conversations() == []
+    bob.set_profile("user_name", "Bob")
+    assert bob.profile() == {"user_name": "Bob"}
+    assert owner.profile() == {}
+    bob.close()  # borrowed: the connection stays open for its owner
+    assert [m.content for m in owner.messages(conv.id)] == ["alice's secret"]
+    owner.close()
+    with pytest.raises(StorageError):
+        bob.profile()  # closed with its owner
+
+
+def test_a_profile_read_inside_a_rolled_back_transaction_of_a_lent_store_is_not_kept(
+    home: Path,
+) -> None:
+    # Stores on one connection see each other's uncommitted writes: a rollback by one must
+    # drop what the other read meanwhile.
+    owner = SQLiteStore(home / "os1.db", user_id="alice")
+    owner.set_profile("user_name", "Alice")
+    assert owner.profile()["user_name"] == "Alice"
+    bob = owner.sharing_connection("bob")
+    with pytest.raises(RuntimeError), bob.transaction() as db:
+        db.execute("UPDATE profile SET value = '\"Al\"' WHERE user_id = 'alice'")
+        assert owner.profile()["user_name"] == "Al"
+        raise RuntimeError("abandon")
+    assert owner.profile()["user_name"] == "Alice"
+    owner.close()

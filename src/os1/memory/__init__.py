@@ -3,7 +3,6 @@ recall into the prompt, and the user in control (see, correct, forget, export, i
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -96,23 +95,6 @@ class LongTermMemory:
             if len(chosen) == k:
                 break
         return chosen
-
-    async def arelevant(
-        self,
-        text: str,
-        *,
-        exclude_sources: set[str],
-        budget_tokens: int,
-        count_tokens: Callable[[str], int],
-    ) -> list[Hit]:
-        """`relevant` off the event loop: recall embeds the query and searches the store."""
-        return await asyncio.to_thread(
-            self.relevant,
-            text,
-            exclude_sources=exclude_sources,
-            budget_tokens=budget_tokens,
-            count_tokens=count_tokens,
-        )
 
     def consolidate(self) -> int:
         return self.consolidator.run()

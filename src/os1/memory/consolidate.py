@@ -62,7 +62,7 @@ class Consolidator:
             while batch := self.memories.pending(self.batch):
                 added = self._process(batch)
                 done += len(batch)
-                if _last(batch, self.batch, added):
+                if _last(len(batch), self.batch, added):
                     break
         return done
 
@@ -75,19 +75,39 @@ class Consolidator:
             await asyncio.sleep(0.05)
         try:
             done = 0
-            while batch := await asyncio.to_thread(self.memories.pending, self.batch):
-                await asyncio.to_thread(self._embed, batch)
-                heard = _heard(batch)
-                extras: _ModelExtras = ({}, [])
-                if self.model_factory is not None and heard:
-                    extras = await self._ask_model(heard)
-                added = await asyncio.to_thread(self._derive_all, batch, heard, *extras)
-                done += len(batch)
-                if _last(batch, self.batch, added):
+            while True:
+                if self.model_factory is None:
+                    # Nothing to await between the steps: a batch is one trip to a thread,
+                    # not three (each trip wakes a worker and then the loop).
+                    step = await asyncio.to_thread(self._next_batch)
+                    if step is None:
+                        break
+                    count, added = step
+                else:
+                    batch = await asyncio.to_thread(self.memories.pending, self.batch)
+                    if not batch:
+                        break
+                    await asyncio.to_thread(self._embed, batch)
+                    heard = _heard(batch)
+                    extras: _ModelExtras = ({}, [])
+                    if heard:
+                        extras = await self._ask_model(heard)
+                    added = await asyncio.to_thread(self._derive_all, batch, heard, *extras)
+                    count = len(batch)
+                done += count
+                if _last(count, self.batch, added):
                     break
             return done
         finally:
             self._running.release()
+
+    def _next_batch(self) -> tuple[int, int] | None:
+        """The next pending batch processed without a model: (its size, memories added),
+        or None when nothing is pending."""
+        batch = self.memories.pending(self.batch)
+        if not batch:
+            return None
+        return len(batch), self._process(batch)
 
     def _process(self, batch: list[Memory]) -> int:
         self._embed(batch)
@@ -265,11 +285,11 @@ def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _last(batch: list[Memory], size: int, added: int) -> bool:
-    """Whether nothing is left pending after `batch`: it was not full, and what it derived
-    (new memories wait to be embedded) is none. Saves the last query, which finds nothing.
-    A turn stored meanwhile is consolidated by the run its turn schedules."""
-    return len(batch) < size and not added
+def _last(count: int, size: int, added: int) -> bool:
+    """Whether nothing is left pending after a batch of `count`: it was not full, and what
+    it derived (new memories wait to be embedded) is none. Saves the last query, which finds
+    nothing. A turn stored meanwhile is consolidated by the run its turn schedules."""
+    return count < size and not added
 
 
 def _heard(batch: list[Memory]) -> list[Memory]:

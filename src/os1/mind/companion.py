@@ -316,12 +316,12 @@ class Companion:
         """Replies decided in code, never left to the model."""
         if len(text) > 2 * POLICY_SCAN_CHARS:
             text = text[:POLICY_SCAN_CHARS] + "\n" + text[-POLICY_SCAN_CHARS:]
-        signal = safety.detect_crisis(text)
+        signal, asks_if_human = safety.read_message(text)
         if signal is not None:
             return "crisis", safety.crisis_reply(
                 signal, identity.user_name, identity.companion_name
             )
-        if safety.asks_if_human(text):
+        if asks_if_human:
             return "ai_disclosure", safety.AI_DISCLOSURE
         if self.memory is not None:
             reply = answer_memory_request(self.memory, self.store, text, user_msg, identity)
@@ -359,8 +359,21 @@ class Companion:
             return lines
         return self.store.dialogue(conv, scan)
 
-    def _history_and_self(self, conv: int) -> tuple[list[DialogueLine], str | None]:
-        return self._recent_dialogue(conv), self._self_summary()
+    def _history_self_and_recall(
+        self, conv: int, user_msg: StoredMessage, recall: bool
+    ) -> tuple[list[DialogueLine], str | None, list[Hit]]:
+        """The recent dialogue, the self and (when `recall` and there is a memory) the
+        memories for the prompt, leaving out those the dialogue already shows."""
+        dialogue, self_summary = self._recent_dialogue(conv), self._self_summary()
+        hits: list[Hit] = []
+        if recall and self.memory is not None:
+            hits = self.memory.relevant(
+                user_msg.content,
+                exclude_sources={f"msg:{m.id}" for m in dialogue} | {f"msg:{user_msg.id}"},
+                budget_tokens=int(self.model.context_window * MEMORY_SHARE),
+                count_tokens=self.model.count_tokens,
+            )
+        return dialogue, self_summary, hits
 
     async def _store_reply(
         self,
@@ -425,8 +438,11 @@ class Companion:
         started = time.perf_counter()
         try:
             await self.model.load()
-            # The history and the self are read in one trip to a thread.
-            dialogue, self_summary = await asyncio.to_thread(self._history_and_self, conv)
+            small = small_model.profile_enabled(self.settings, self.model)
+            # The history, the self and what recall finds are read in one trip to a thread.
+            dialogue, self_summary, hits = await asyncio.to_thread(
+                self._history_self_and_recall, conv, user_msg, not small
+            )
             stored_history = [m for m in dialogue if m.id != user_msg.id]
             # Replies that carried outside text (a mail, a file) go back to the model only as
             # quoted data, and a turn that sees them may not call tools.
@@ -442,7 +458,6 @@ class Companion:
             ]
             context = None
             # -- small-model profile: compact persona, last few turns, no recalled text to copy
-            small = small_model.profile_enabled(self.settings, self.model)
             system = system_prompt(identity, self._today())
             reply_tokens = self.settings.max_reply_tokens
             if small:
@@ -452,21 +467,13 @@ class Companion:
                 history = [*shots[1:], *small_model.recent_history(history)]
                 reply_tokens = small_model.reply_tokens(self.settings)
             # -- end small-model profile
-            if self.memory is not None and not small:
-                hits = await self.memory.arelevant(
-                    user_msg.content,
-                    exclude_sources={f"msg:{m.id}" for m in stored_history}
-                    | {f"msg:{user_msg.id}"},
-                    budget_tokens=int(self.model.context_window * MEMORY_SHARE),
-                    count_tokens=self.model.count_tokens,
-                )
-                if hits:
-                    # Untrusted memories (from a mail, a note, a tainted reply) taint this
-                    # turn exactly as a mail in the history does: quoted, and no tools.
-                    context = recalled_context(hits)
-                    tainted = tainted or any(h.memory.untrusted for h in hits)
-                    meta["memories"] = [h.memory.id for h in hits]
-                    yield MemoryRecalled(memories=[h.as_dict() for h in hits])
+            if hits:
+                # Untrusted memories (from a mail, a note, a tainted reply) taint this turn
+                # exactly as a mail in the history does: quoted, and no tools.
+                context = recalled_context(hits)
+                tainted = tainted or any(h.memory.untrusted for h in hits)
+                meta["memories"] = [h.memory.id for h in hits]
+                yield MemoryRecalled(memories=[h.as_dict() for h in hits])
             messages = compose_prompt(
                 system=system,
                 history=history,

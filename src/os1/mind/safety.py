@@ -1001,8 +1001,20 @@ def detect_crisis(text: str) -> CrisisSignal | None:
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    best: CrisisSignal | None = None
+    return _crisis_in(list(_clauses(text)))
+
+
+def read_message(text: str) -> tuple[CrisisSignal | None, bool]:
+    """`detect_crisis` and `asks_if_human` of one message, its clauses read once: the
+    companion asks both of every message, and reading the clauses is most of their cost."""
+    if not isinstance(text, str) or not text.strip():
+        return None, False
     clauses = list(_clauses(text))
+    return _crisis_in(clauses), _asks_human_in(text, clauses)
+
+
+def _crisis_in(clauses: list[str]) -> CrisisSignal | None:
+    best: CrisisSignal | None = None
     whole = " ".join(clauses)
     for clause in clauses:
         for rule in _RULES:
@@ -1160,8 +1172,11 @@ def asks_if_human(text: str) -> bool:
     """True when the user asks whether they are talking to a person or a machine."""
     if not isinstance(text, str) or not text.strip():
         return False
+    return _asks_human_in(text, list(_clauses(text)))
+
+
+def _asks_human_in(text: str, clauses: list[str]) -> bool:
     has_question_mark = "?" in _prepare(text)
-    clauses = list(_clauses(text))
     for index, clause in enumerate(clauses):
         if _ASKS_HUMAN.search(clause):
             return True

@@ -174,7 +174,9 @@ class Hub:
             runtime.pins += 1
             # Evict the least recently used that nobody is using; pinned ones wait their turn.
             excess = len(self._cache) - self.options.cache_users
-            for user_id in list(self._cache):
+            # Listed only when someone must go: copying a cache of thousands per new user
+            # showed in profiles.
+            for user_id in list(self._cache) if excess > 0 else ():
                 if excess <= 0:
                     break
                 candidate = self._cache[user_id]

@@ -333,5 +333,13 @@ class Store(ABC):
         server's own (`server_*`), in one transaction; rows removed per table. Forget the
         user's memories first (`MemoryStore.forget`) so derived index entries go too."""
 
+    def sharing_connection(self, user_id: str) -> Store | None:
+        """Another user's store on this store's own connection, where the backend has one
+        connection per file (SQLite) and reopening costs more than the work; None where it
+        does not (PostgreSQL lends connections from a pool). For work that visits many users
+        in turn on one thread: the view shares this store's lock, and closing it leaves the
+        connection to this store."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from os1.skills.base import SkillContext
 from os1.skills.reminders import book
 from os1.skills.reminders.policy import effective_policy, set_policy
 from os1.skills.reminders.proactive import hard_day, plans_in
+from os1.storage.sqlite import SQLiteStore
 from tests.skills.reminders.conftest import Clock, World, make_world
 
 LONDON = ZoneInfo("Europe/London")
@@ -250,3 +252,28 @@ def test_old_messages_read_for_the_first_time_plan_nothing_stale(world: World) -
     with world.scheduler(Clock(said + timedelta(days=5))) as scheduler:
         assert scheduler.tick().planned == 0
     assert book.listed(world.store(), include_all=True, kind="checkin") == []
+
+
+def test_many_users_messages_are_read_on_the_schedulers_one_connection(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More users than stay open (max_open_stores) used to mean a new connection, and its
+    # set-up, for nearly every message that planned something.
+    users = [f"user{i}" for i in range(5)]
+    said = {user: say(world, "Today was awful, honestly.", user) for user in users}
+    opened: list[str] = []
+    real_init = SQLiteStore.__init__
+
+    def counting_init(self: SQLiteStore, *args: Any, **kwargs: Any) -> None:
+        opened.append(self.__class__.__name__)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLiteStore, "__init__", counting_init)
+    with world.scheduler(Clock(max(said.values()))) as scheduler:
+        scheduler.max_open_stores = 2
+        assert scheduler.tick().planned == len(users)
+        assert scheduler.tick().planned == 0  # read once
+    assert len(opened) == 1
+    for user in users:
+        [planned] = book.listed(world.store(user), kind="checkin")
+        assert planned.due == local_day_after(said[user], time(18, 0))
