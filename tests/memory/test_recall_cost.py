@@ -163,14 +163,15 @@ def test_a_word_counted_at_one_cap_is_counted_again_at_a_higher_one(
     assert memory.store.common_terms(["coffee"], cap=10) == set()
 
 
-def _episodes(memory: LongTermMemory, session: str, texts: list[str]) -> None:
-    memory.store.add_many(
+def _episodes(memory: LongTermMemory, session: str, texts: list[str]) -> list[int]:
+    ids = memory.store.add_many(
         [
-            NewMemory("episode", text, (f"import:{session}-{i}",), session=session)
+            NewMemory("episode", text, (f"import:{session}-{i}-{text}",), session=session)
             for i, text in enumerate(texts)
         ]
     )
     memory.consolidate()  # embeds them
+    return ids
 
 
 def _vector_reads(seen: list[str]) -> list[str]:
@@ -193,10 +194,45 @@ def test_sessions_are_read_once_for_all_searches_and_again_only_when_they_grow(
     assert _vector_reads(seen) == []
     assert recall.search("baking bread", k=3) == first
 
-    _episodes(memory, "friday", ["the river was high"])
+    (new,) = _episodes(memory, "friday", ["the river was high"])
     seen.clear()
     recall.search("herons by the river", k=3)
 
-    reads = _vector_reads(seen)
-    # Friday's three episodes, not Monday's.
-    assert len(reads) == 1 and reads[0].split("IN (")[1].count(",") == 2
+    # The conversation went on: only its new turn's vector is read, not the whole session's.
+    assert _vector_reads(seen) == [
+        f"SELECT memory_id, vector FROM memory_embeddings WHERE memory_id IN ({new})"
+    ]
+    fresh = Recall(memory.store, memory.embedder, feedback=0)
+    fresh.search("herons by the river", k=3)
+    assert recall._sessions["friday"].ids == fresh._sessions["friday"].ids
+    assert recall._sessions["friday"].mean == pytest.approx(fresh._sessions["friday"].mean)
+
+
+def test_a_forgotten_episode_no_longer_weighs_on_its_session(memory: LongTermMemory) -> None:
+    _episodes(memory, "monday", ["we baked bread", "the oven was too hot"])
+    friday = _episodes(memory, "friday", ["a walk by the river", "herons on the river bank"])
+    recall = Recall(memory.store, memory.embedder, feedback=0)
+    recall.search("herons by the river", k=3)
+
+    memory.store.forget([friday[1]])
+    recall.search("herons by the river", k=3)
+
+    assert recall._sessions["friday"].ids == (friday[0],)
+
+
+def test_a_long_conversation_costs_a_search_the_same_read_per_turn(
+    store: SQLiteStore, memory: LongTermMemory
+) -> None:
+    _episodes(memory, "chat", [f"talk about the river, part {i}" for i in range(200)])
+    recall = Recall(memory.store, memory.embedder, feedback=0)
+    recall.search("the river", k=3)
+    seen = _statements(store)
+
+    for turn in range(3):
+        _episodes(memory, "chat", [f"one more word on the river {turn}"])
+        seen.clear()
+        recall.search("the river", k=3)
+        # One session check, the new episode's id and its vector: not the session's 200.
+        assert sum("SELECT session, count(*), max(id)" in sql for sql in seen) == 1
+        assert sum("ORDER BY session, id" in sql for sql in seen) == 0  # all of its ids
+        assert len(_vector_reads(seen)) == 1

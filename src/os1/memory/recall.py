@@ -123,16 +123,42 @@ SESSION_CACHE_VECTORS = 50_000
 @dataclass(frozen=True, slots=True)
 class _Session:
     """One session's embedded episodes in order, their vectors (the rows of `matrix`, kept
-    for windows) and the unit mean of those."""
+    for windows), the sum and unit mean of those, and what the session held when read: its
+    episodes' number and newest id, and those not embedded yet (`missing`)."""
 
     ids: tuple[int, ...]
     matrix: np.ndarray | None
     mean: np.ndarray
+    total: np.ndarray
+    count: int
+    newest: int
+    missing: tuple[int, ...] = ()
 
     @property
     def size(self) -> int:
         """Vectors held."""
-        return 1 + (0 if self.matrix is None else len(self.matrix))
+        return 2 + (0 if self.matrix is None else len(self.matrix))
+
+
+def _session(
+    ids: list[int],
+    vectors: dict[int, np.ndarray],
+    count: int,
+    newest: int,
+    missing: list[int],
+    keep_matrix: bool,
+) -> _Session | None:
+    """A session from its embedded episodes' vectors (None when none is embedded)."""
+    ids = sorted(ids)
+    if not ids:
+        return None
+    matrix = np.array([vectors[i] for i in ids], dtype=np.float32)
+    total = matrix.sum(axis=0)
+    mean = total / max(float(np.linalg.norm(total)), 1e-12)
+    # The turns' vectors are kept only for windows: a mean is 1/20 of a session.
+    return _Session(
+        tuple(ids), matrix if keep_matrix else None, mean, total, count, newest, tuple(missing)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +238,7 @@ class Recall:
         self._cached_vectors = 0
         self._sessions_lock = threading.Lock()
         self._sessions_loaded: set[int] = set()  # vector sizes whose sessions were all read
+        self._forgettings = memories.forgettings()  # as the session cache last saw them
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
         self._degraded = False  # the embedder failed on the last search
@@ -284,9 +311,15 @@ class Recall:
         shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
         ranges = find_time_ranges(query, reference)
         found = self.memories.get_many(shortlist)
+        if self.session_weight or self.windows:
+            self._forget_sessions_if_forgotten()
         if self.session_weight and not self.windows:
             self._load_sessions(int(vector.shape[0]))
-        sessions = self._sessions_of(found) if self.session_weight or self.windows else {}
+        sessions = (
+            self._sessions_of(found, int(vector.shape[0]))
+            if self.session_weight or self.windows
+            else {}
+        )
         if self.session_weight:
             for m in found:
                 session = sessions.get(m.session or "")
@@ -406,6 +439,19 @@ class Recall:
             best[i] = window[max(0, i - width + 1) : min(i, n - width) + 1].max()
         return best
 
+    def _forget_sessions_if_forgotten(self) -> None:
+        """Start the session cache over when memories were forgotten since it was built:
+        nothing forgotten may weigh on a ranking, and on SQLite a new episode can take a
+        forgotten one's id, so that a session's count and newest id look unchanged."""
+        forgettings = self.memories.forgettings()
+        if forgettings == self._forgettings:
+            return
+        with self._sessions_lock:
+            self._sessions.clear()
+            self._cached_vectors = 0
+            self._sessions_loaded.clear()
+            self._forgettings = forgettings
+
     def _load_sessions(self, dim: int) -> None:
         """Every session's mean, read once in one pass. Otherwise each search reads the
         vectors of the sessions it meets for the first time: at 100k memories, a search over
@@ -417,61 +463,106 @@ class Recall:
             self._sessions_loaded.add(dim)
         sums = self.memories.session_vector_sums(dim)
         with self._sessions_lock:
-            for name, (ids, total) in sums.items():
+            for name, (ids, missing, total) in sums.items():
                 if self._cached_vectors >= SESSION_CACHE_VECTORS:
                     break
-                if name in self._sessions:
-                    continue  # read by a search meanwhile
+                if name in self._sessions or not ids:
+                    continue  # read by a search meanwhile, or nothing embedded yet
                 mean = total / max(float(np.linalg.norm(total)), 1e-12)
-                self._sessions[name] = _Session(ids, None, mean.astype(np.float32))
-                self._cached_vectors += 1
+                newest = max(ids[-1], max(missing, default=0))
+                self._sessions[name] = _Session(
+                    ids, None, mean, total, len(ids) + len(missing), newest, missing
+                )
+                self._cached_vectors += 2
 
-    def _sessions_of(self, found: list[Memory]) -> dict[str, _Session]:
-        """The episodes and vectors of each session among `found`.
+    def _sessions_of(self, found: list[Memory], dim: int) -> dict[str, _Session]:
+        """The episodes and vectors of each session among `found`, for `dim`-sized vectors.
 
-        Kept between searches and read again for a session only when its episodes changed
-        (one indexed read of the sessions' ids per search); a session with an episode not
-        yet embedded is read again until it is."""
+        Kept between searches. One indexed read per search says how many episodes each
+        session holds and its newest: a session that only grew (a conversation going on)
+        reads just its new episodes' vectors, and one that lost some is read whole again. An
+        episode not embedded yet is asked for again until it is."""
         names = sorted({m.session for m in found if m.session})
         if not names:
             return {}
-        members: dict[str, tuple[int, ...]] = {}
-        for memory_id, name in self.memories.session_episodes(names):
-            members[name] = (*members.get(name, ()), memory_id)
+        shapes = self.memories.session_shapes(names)
         with self._sessions_lock:
-            cached = {n: self._sessions.get(n) for n in members}
-        stale = [
-            n
-            for n, c in cached.items()
-            if c is None or c.ids != members[n] or (self.windows and c.matrix is None)
-        ]
-        fresh = self.memories.own_vectors([i for n in stale for i in members[n]])
+            cached = {n: self._sessions.get(n) for n in shapes}
         result: dict[str, _Session] = {}
-        for name in members:
-            session = cached[name]
-            if name in stale:
-                ids = tuple(i for i in members[name] if i in fresh)
-                if not ids:
-                    continue
-                matrix = np.array([fresh[i] for i in ids], dtype=np.float32)
-                mean = matrix.mean(axis=0)
-                mean /= max(float(np.linalg.norm(mean)), 1e-12)
-                # The turns' vectors are kept only for windows: a mean is 1/20 of a session.
-                session = _Session(ids, matrix if self.windows else None, mean)
-            if session is not None:
-                result[name] = session
+        changed: dict[str, _Session] = {}
+        whole: list[str] = []
+        for name, (count, newest) in shapes.items():
+            known = cached[name]
+            if known is None or known.total.shape != (dim,):
+                whole.append(name)
+            elif self.windows and known.matrix is None:
+                whole.append(name)
+            elif (count, newest) == (known.count, known.newest) and not known.missing:
+                result[name] = known
+            else:
+                grown = self._grown(name, known, count, newest)
+                if grown is None:
+                    whole.append(name)
+                else:
+                    changed[name] = grown
+        if whole:
+            members: dict[str, list[int]] = {}
+            for memory_id, name in self.memories.session_episodes(whole):
+                members.setdefault(name, []).append(memory_id)
+            vectors = self.memories.own_vectors([i for ids in members.values() for i in ids])
+            for name, ids in members.items():
+                embedded = [i for i in ids if i in vectors and vectors[i].shape == (dim,)]
+                session = _session(
+                    embedded,
+                    vectors,
+                    len(ids),
+                    max(ids),
+                    [i for i in ids if i not in vectors or vectors[i].shape != (dim,)],
+                    self.windows,
+                )
+                if session is not None:
+                    changed[name] = session
+        result.update(changed)
         with self._sessions_lock:
-            for name in stale:
-                if name in result:
-                    old = self._sessions.pop(name, None)
-                    self._cached_vectors += result[name].size - (old.size if old else 0)
-                    self._sessions[name] = result[name]
+            for name, session in changed.items():
+                old = self._sessions.pop(name, None)
+                self._cached_vectors += session.size - (old.size if old else 0)
+                self._sessions[name] = session
             for name in result:
                 if name in self._sessions:
                     self._sessions.move_to_end(name)
             while self._cached_vectors > SESSION_CACHE_VECTORS and self._sessions:
                 self._cached_vectors -= self._sessions.popitem(last=False)[1].size
         return result
+
+    def _grown(self, name: str, known: _Session, count: int, newest: int) -> _Session | None:
+        """`known` with the episodes added to its session since, and those embedded since;
+        None when the session also lost some (it is then read whole)."""
+        added = self.memories.session_episodes_after(name, known.newest)
+        if len(added) != count - known.count:
+            return None
+        asked = [*known.missing, *added]
+        vectors = self.memories.own_vectors(asked)
+        fresh = [i for i in asked if i in vectors and vectors[i].shape == known.total.shape]
+        total = known.total.copy()
+        for i in fresh:
+            total += vectors[i]
+        ids = sorted([*known.ids, *fresh])
+        matrix = None
+        if known.matrix is not None:
+            rows = {i: known.matrix[n] for n, i in enumerate(known.ids)}
+            rows.update((i, vectors[i]) for i in fresh)
+            matrix = np.array([rows[i] for i in ids], dtype=np.float32)
+        taken = set(fresh)
+        return _Session(
+            tuple(ids),
+            matrix,
+            total / max(float(np.linalg.norm(total)), 1e-12),
+            total,
+            count,
+            max(newest, known.newest),
+            tuple(i for i in asked if i not in taken),
+        )
 
     def _fused(
         self, dense: list[tuple[int, float]], lexical: list[tuple[int, float]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -96,6 +97,11 @@ _COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
 # The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
 # key: on `user_id` alone it may walk the user's whole (user_id, kind, said_at) index.
 _OWNER = "(user_id || '')"
+
+# Forgettings done through any memory store of a connection, by connection. Caches built on a
+# user's memories (recall's sessions) start over when it moves: SQLite may give a forgotten
+# newest id to the next memory, which a count and a newest id cannot tell apart.
+_forgettings: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
 
 # How many vector-index candidates the exact vectors rerank.
 RERANK_CANDIDATES = 200
@@ -276,34 +282,60 @@ class MemoryStore:
         )
         return [(int(r[0]), str(r[1])) for r in rows]
 
+    def forgettings(self) -> int:
+        """How many times memories of this store's connection were forgotten (in this
+        process): a cache of them is stale when it moves."""
+        return _forgettings.get(self.db, 0)
+
     def session_vector_sums(
         self, dim: int, chunk: int = 20_000
-    ) -> dict[str, tuple[tuple[int, ...], np.ndarray]]:
-        """For every session, its embedded episodes (ids in order) and the sum of their own
-        `dim`-sized vectors: read in chunks, so that a large store is never in memory whole."""
-        sums: dict[str, tuple[list[int], np.ndarray]] = {}
+    ) -> dict[str, tuple[tuple[int, ...], tuple[int, ...], np.ndarray]]:
+        """For every session, its episodes with a `dim`-sized vector (ids in order), those
+        without one, and the sum of those vectors: read in chunks, so that a large store is
+        never in memory whole."""
+        sums: dict[str, tuple[list[int], list[int], np.ndarray]] = {}
         after = 0
         while True:
             rows = self.db.query(
-                "SELECT m.id, m.session, e.vector FROM memories m JOIN memory_embeddings e "
-                "ON e.memory_id = m.id WHERE m.user_id = ? AND m.kind = 'episode' "
-                "AND m.session IS NOT NULL AND m.id > ? AND length(e.vector) = ? "
+                "SELECT m.id, m.session, e.vector FROM memories m LEFT JOIN memory_embeddings e "
+                "ON e.memory_id = m.id AND length(e.vector) = ? WHERE m.user_id = ? "
+                "AND m.kind = 'episode' AND m.session IS NOT NULL AND m.id > ? "
                 "ORDER BY m.id LIMIT ?",
-                (self.user_id, after, 4 * dim, chunk),
+                (4 * dim, self.user_id, after, chunk),
             )
             for row in rows:
                 memory_id, session = int(row[0]), str(row[1])
-                vector = np.frombuffer(row[2], dtype=np.float32)
-                seen = sums.get(session)
-                if seen is None:
-                    sums[session] = ([memory_id], vector.copy())
-                else:
-                    seen[0].append(memory_id)
-                    np.add(seen[1], vector, out=seen[1])
+                seen = sums.setdefault(session, ([], [], np.zeros(dim, dtype=np.float32)))
+                if row[2] is None:
+                    seen[1].append(memory_id)
+                    continue
+                seen[0].append(memory_id)
+                np.add(seen[2], np.frombuffer(row[2], dtype=np.float32), out=seen[2])
             if len(rows) < chunk:
                 break
             after = int(rows[-1][0])
-        return {name: (tuple(ids), total) for name, (ids, total) in sums.items()}
+        return {name: (tuple(a), tuple(b), total) for name, (a, b, total) in sums.items()}
+
+    def session_shapes(self, names: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """For each named session with episodes: how many, and the newest's id."""
+        if not names:
+            return {}
+        rows = self.db.query(
+            "SELECT session, count(*), max(id) FROM memories WHERE user_id = ? "
+            f"AND kind = 'episode' AND session IN ({','.join('?' * len(names))}) "
+            "GROUP BY session",
+            (self.user_id, *names),
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+    def session_episodes_after(self, name: str, after: int) -> builtins.list[int]:
+        """Ids of the session's episodes newer than `after`, in order."""
+        rows = self.db.query(
+            "SELECT id FROM memories WHERE user_id = ? AND kind = 'episode' AND session = ? "
+            "AND id > ? ORDER BY id",
+            (self.user_id, name, after),
+        )
+        return [int(r[0]) for r in rows]
 
     def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
         if not ids:
@@ -376,6 +408,7 @@ class MemoryStore:
             )
             self._delete_messages(db, messages)
         self.index.committed(0, (), sorted(doomed))
+        _forgettings[self.db] = _forgettings.get(self.db, 0) + 1
         return sorted(doomed)
 
     def _delete_messages(self, db: Any, message_ids: Iterable[int]) -> None:
