@@ -204,3 +204,21 @@ def test_cheer_at_hard_news_is_dropped() -> None:
         user_text="I'm tired.",
     )
     assert checked.text == "What would help you rest?" and checked.issues == ["tone"]
+
+
+async def test_a_long_conversations_prompt_extends_the_last_one_every_other_turn(
+    store: SQLiteStore,
+) -> None:
+    # The tiny model reuses the tokens it cached for the last prompt only if the next one
+    # begins with it: the window of history moves two exchanges at a time, however long the
+    # conversation has grown past the lines read for a prompt (here 512 / 8 = 64).
+    model = ScriptedModel(replies=[lambda m: f"Reply number {len(m)} is here."], context_window=512)
+    c = companion(store, model)
+    conv = None
+    for i in range(40):
+        conv = (await say(c, f"Message {i} about the garden.", conv)).conversation_id
+    late = model.calls[-10:]
+    extended = [
+        later[: len(earlier)] == earlier for earlier, later in zip(late, late[1:], strict=False)
+    ]
+    assert extended.count(True) >= 4

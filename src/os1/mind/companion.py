@@ -78,6 +78,8 @@ class Companion:
         self._today = today
         self._background: asyncio.Task[int] | None = None
         self._openers: dict[int, tuple[str, str]] = {}  # inner life: conversation -> line
+        # Small-model profile: the message id each conversation's history window starts at.
+        self._windows: dict[int, int] = {}
         # -- MCP: the tools of the servers in [mcp.servers], for a model that calls tools
         if skills is not None and has_servers(settings):
             from os1.mcp.client import with_mcp_tools
@@ -464,7 +466,12 @@ class Companion:
                 earlier = [m.content for m in stored_history if m.role == "assistant"]
                 shots = small_model.persona_messages(identity, self._today())
                 system = shots[0].content
-                history = [*shots[1:], *small_model.recent_history(history)]
+                start = small_model.window_start(
+                    [(m.id, m.role) for m in stored_history], self._windows.get(conv)
+                )
+                if start < len(stored_history):
+                    self._windows[conv] = stored_history[start].id
+                history = [*shots[1:], *history[start:]]
                 reply_tokens = small_model.reply_tokens(self.settings)
             # -- end small-model profile
             if hits:
@@ -586,10 +593,15 @@ class Companion:
         words (`stand_ins`) part. Blocking. Best effort: whatever goes wrong here, the turn
         simply evaluates it all itself."""
         try:
+            lines = self._recent_dialogue(conv)
+            # The window the next turn will choose: the same lines, the same start.
+            start = small_model.window_start(
+                [(m.id, m.role) for m in lines], self._windows.get(conv)
+            )
             history = [
                 Message(m.role, quote_untrusted(m.content, "an earlier tool result")
                         if m.untrusted else m.content)
-                for m in self._recent_dialogue(conv)
+                for m in lines[start:]
             ]  # fmt: skip
             shots = small_model.persona_messages(identity, self._today())
             summary = self._self_summary()
@@ -597,7 +609,7 @@ class Companion:
             def prompt(said: str) -> list[Message]:
                 return compose_prompt(
                     system=shots[0].content,
-                    history=[*shots[1:], *small_model.recent_history(history)],
+                    history=[*shots[1:], *history],
                     user_message=said,
                     context_window=self.model.context_window,
                     reply_tokens=small_model.reply_tokens(self.settings),

@@ -69,20 +69,27 @@ def persona_messages(identity: Identity, today: date) -> list[Message]:
     return messages
 
 
-def recent_history(history: Sequence[Message]) -> list[Message]:
-    """The last one or two exchanges, starting with the user's.
+def window_start(history: Sequence[tuple[int, str]], anchor: int | None) -> int:
+    """Where the last one or two exchanges start in `history` ((message id, role), oldest
+    first): at `anchor`, the id the window started at last turn, while that keeps at most
+    HISTORY_MESSAGES; otherwise at the last exchange's user message.
 
     The window's start moves by two exchanges at a time, not one: between moves the next
     prompt begins with the previous one (its reply included), so the model reuses its cached
     tokens and evaluates only the new message. Moving by one exchange every turn changed
     everything after the persona, and the tiny model re-read it all each time (about 0.5 s a
-    turn on two cores, most of a spoken reply's wait). Never more than HISTORY_MESSAGES."""
-    step = HISTORY_MESSAGES
-    start = max(0, (len(history) - HISTORY_MESSAGES // 2) // step * step)
-    kept = list(history[start:][-HISTORY_MESSAGES:])
-    while kept and kept[0].role != "user":
-        kept.pop(0)
-    return kept
+    turn on two cores, most of a spoken reply's wait). The start is kept as a message id, not
+    counted from the history's length: past the lines read for a prompt (a fixed number),
+    that length stops growing, and the window slid every turn."""
+    ids = [memory_id for memory_id, _ in history]
+    if anchor is not None and anchor in ids:
+        start = ids.index(anchor)
+        if len(history) - start <= HISTORY_MESSAGES:
+            return start
+    start = max(0, len(history) - HISTORY_MESSAGES // 2)
+    while start < len(history) and history[start][1] != "user":
+        start += 1
+    return start
 
 
 def reply_tokens(settings: Settings) -> int:
