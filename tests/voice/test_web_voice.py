@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import numpy as np
 from starlette.testclient import WebSocketTestSession
 
@@ -18,7 +20,8 @@ LONG_REPLY = (
     "That sounds like a heavy day. I am glad you told me about it. "
     "Do you want to talk about what happened at work? "
     "Or we could talk about something else entirely. "
-    "Either way, I am here with you for as long as you like."
+    "Either way, I am here with you for as long as you like. "
+    "Some days are like that, and they pass. Tell me whatever you want, in any order."
 )
 
 
@@ -31,16 +34,43 @@ def pcm(kind: str, seconds: float) -> bytes:
     return (wave * 32767).astype("<i2").tobytes()
 
 
-def send(ws: WebSocketTestSession, kind: str, seconds: float) -> None:
+PACKET = 3200  # 100 ms of 16 kHz int16, as a browser sends them
+WAIT_SECONDS = 30  # far beyond any event's latency: reaching it means the event never comes
+
+
+def send(ws: WebSocketTestSession, kind: str, seconds: float, *, live: bool = False) -> None:
+    """The microphone: `live` paces the packets in real time, as a browser's arrive. Speech
+    over OS1's voice must be live: its words are checked while they come, and audio sent all
+    at once is over before a decode of it is done."""
     data = pcm(kind, seconds)
-    for start in range(0, len(data), 3200):  # 100 ms packets, as a browser sends them
-        ws.send_bytes(data[start : start + 3200])
+    for start in range(0, len(data), PACKET):
+        ws.send_bytes(data[start : start + PACKET])
+        if live:
+            time.sleep(PACKET / 2 / 16_000)  # int16: 2 bytes a sample
+
+
+def _receive(ws: WebSocketTestSession, seconds: float) -> Any:
+    """The next message, or None after `seconds` (the test session's own receive has no
+    timeout, and a missing event would hang the suite)."""
+
+    async def within() -> Any:
+        with anyio.move_on_after(seconds):
+            return await ws._send_rx.receive()
+        return None
+
+    return ws.portal.call(within)
 
 
 def until(ws: WebSocketTestSession, kind: str, seen: list[Any]) -> Any:
-    """Read events and audio until an event of `kind` ("audio" for the voice)."""
-    while True:
-        message = ws.receive()
+    """Read events and audio until an event of `kind` ("audio" for the voice), sending
+    silence meanwhile as a live microphone does: the turn's end is a silence heard, not the
+    audio stopping."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        message = _receive(ws, PACKET / 2 / 16_000)  # a packet's worth of time
+        if message is None:
+            ws.send_bytes(bytes(PACKET))
+            continue
         if message.get("bytes") is not None:
             seen.append(message["bytes"])
             if kind == "audio":
@@ -53,6 +83,8 @@ def until(ws: WebSocketTestSession, kind: str, seen: list[Any]) -> Any:
             assert event["type"] != "error", event
         else:
             raise AssertionError(f"socket closed before {kind!r}: {seen}")
+    events = [m for m in seen if isinstance(m, dict)]
+    raise AssertionError(f"no {kind!r} within {WAIT_SECONDS} s: {events}")
 
 
 def test_a_spoken_turn_is_heard_and_answered_in_voice_over_the_socket(home: Path) -> None:
@@ -91,8 +123,7 @@ def test_talking_over_the_reply_stops_it_and_keeps_only_what_was_sent(home: Path
         until(ws, "audio", seen)
         # The user talks over it, for long enough that their words tell them from the voice's
         # own echo.
-        send(ws, "speech", 1.2)
-        send(ws, "silence", 0.6)
+        send(ws, "speech", 1.2, live=True)
         interrupted = until(ws, "interrupted", seen)
         ws.send_text(json.dumps({"type": "stop"}))
         messages = client.get(f"/api/conversations/{conv}/messages").json()
@@ -115,8 +146,7 @@ def test_talking_over_a_reply_already_written_cuts_it_back_to_what_was_sent(home
         until(ws, "audio", seen)
         # The user talks over it, for long enough that their words tell them from the voice's
         # own echo.
-        send(ws, "speech", 1.2)
-        send(ws, "silence", 0.6)
+        send(ws, "speech", 1.2, live=True)
         interrupted = until(ws, "interrupted", seen)
         ws.send_text(json.dumps({"type": "stop"}))
         messages = client.get(f"/api/conversations/{conv}/messages").json()
