@@ -252,6 +252,9 @@ def say(signed_in: Page) -> Callable[[str], None]:
     """Type a message and send it with Enter, as a user would."""
 
     def send(text: str) -> None:
+        # As a user would, wait until the last reply is done: while one is still being
+        # written, Enter leaves the words in the box (the page takes one turn at a time).
+        expect(signed_in.locator("#send")).to_be_enabled()
         box = signed_in.get_by_label("Message", exact=True)
         box.fill(text)
         box.press("Enter")
