@@ -66,6 +66,32 @@ def test_nearest_from_memory_matches_the_vec0_table(store: SQLiteStore) -> None:
         assert fast == slow and fast[0][0] == ids[row]
 
 
+def test_memories_kept_for_the_in_memory_index_write_no_vec0_codes(store: SQLiteStore) -> None:
+    memories = MemoryStore(store)
+    ids = add_episodes(memories, ["one", "two", "three"])
+    embed_all(memories, ids, unit(np.random.default_rng(6), 3))
+    assert store.query("SELECT name FROM sqlite_master WHERE name GLOB 'memory_vec_*'") == []
+
+
+def test_the_vec0_comparison_catches_up_and_forgetting_clears_it(store: SQLiteStore) -> None:
+    rng = np.random.default_rng(7)
+    memories = MemoryStore(store)
+    old = MemoryStore(store, memory_index=False)
+    ids = add_episodes(memories, [f"memory {i}" for i in range(20)])
+    vectors = unit(rng, 21)
+    embed_all(memories, ids, vectors[:20])
+    assert old.nearest(vectors[5], 1)[0][0] == ids[5]  # made and filled on first use
+    later = add_episodes(memories, ["one more"])
+    embed_all(memories, later, vectors[20:])
+    assert old.nearest(vectors[20], 1)[0][0] == later[0]  # written since: caught up
+
+    memories.forget([ids[5]])
+
+    left = store.query("SELECT count(*) FROM memory_vec_384 WHERE rowid = ?", (ids[5],))
+    assert left[0][0] == 0
+    assert ids[5] not in [i for i, _ in old.nearest(vectors[5], 5)]
+
+
 def test_memories_embedded_after_the_first_search_are_found(store: SQLiteStore) -> None:
     rng = np.random.default_rng(4)
     memories = MemoryStore(store)

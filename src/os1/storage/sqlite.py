@@ -113,18 +113,26 @@ class SQLiteStore(SQLStore):
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
 
+    def write_marks(self) -> tuple[int, int, int]:
+        """Changes when anything may have been written to the file: another connection
+        committed (data_version), this one changed rows (total_changes) or ended a
+        transaction (a rollback does not lower total_changes). Caches of what was read
+        compare it."""
+        with self._lock:
+            try:
+                version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+            return version, self._db.total_changes, self._ended[0]
+
     def profile(self) -> dict[str, Any]:
         # A turn reads the profile about ten times (persona, time zone, inner life, self
         # summary, journal). Its rows are read again only when this connection has changed
         # anything (total_changes) or another one has committed (data_version); each caller
         # still gets values of its own to change.
         with self._lock:
+            seen = self.write_marks()
             try:
-                seen = (
-                    int(self._db.execute("PRAGMA data_version").fetchone()[0]),
-                    self._db.total_changes,
-                    self._ended[0],
-                )
                 if self._profile_rows is None or self._profile_rows[0] != seen:
                     rows = self._db.execute(
                         "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)

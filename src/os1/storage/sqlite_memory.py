@@ -1,8 +1,10 @@
 """Memory search on SQLite: FTS5 (BM25) for words, sign-bit codes for vector candidates.
 
-Candidates come from an in-memory binary index per user and dimension (loaded from the file
-on first use, shared by every memory store over the same connection), or from the on-disk
-vec0 table of the same codes that sqlite-vec keeps beside it.
+Candidates come from an in-memory binary index per user and dimension (loaded from the file's
+embeddings on first use, shared by every memory store over the same connection). The on-disk
+vec0 table of the same codes, the search before that index, is kept only for benchmarks to
+compare against: made and filled from the embeddings when such a search asks for it, so that
+no memory written pays for a table that nothing reads.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class SQLiteMemoryIndex(MemoryIndex):
         # False searches the vec0 table instead (slower; kept to compare in benchmarks).
         self.in_memory = in_memory
         self._vec_tables: set[int] = set()
+        # dim → the (data_version, total_changes) at which vec0 last caught up with the
+        # embeddings: nothing wrote since, nothing to add.
+        self._vec_synced: dict[int, tuple[int, int, int]] = {}
         self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
 
     # -- words --------------------------------------------------------------------------
@@ -172,7 +177,7 @@ class SQLiteMemoryIndex(MemoryIndex):
         return [r[0] for r in rows]
 
     def prepare(self, dim: int) -> None:
-        if dim not in self._vec_tables:
+        if not self.in_memory and dim not in self._vec_tables:
             with self.db.transaction() as db:
                 self._create(db, dim)
 
@@ -186,6 +191,10 @@ class SQLiteMemoryIndex(MemoryIndex):
     def store_vectors(
         self, db: Transaction, dim: int, items: Sequence[tuple[int, np.ndarray]]
     ) -> None:
+        if self.in_memory:
+            # The in-memory index reads the embeddings themselves (in `committed` and on
+            # load). Writing vec0 too cost ~7 statements a memory, ~0.3 ms of a turn's CPU.
+            return
         table = f"memory_vec_{dim}"
         if dim not in self._vec_tables:
             self._create(db, dim)  # not prepared: in the caller's transaction (DDL is, here)
@@ -202,8 +211,7 @@ class SQLiteMemoryIndex(MemoryIndex):
         if self.in_memory:
             return self._index(dim).search(vector, k)
         table = f"memory_vec_{dim}"
-        if table not in self._existing_vec_tables():
-            return []
+        self._catch_up_vec(dim)
         rows = self.db.query(
             f"SELECT v.rowid FROM {table} v WHERE v.embedding MATCH vec_quantize_binary(?) "
             "AND k = ? AND v.user_id = ?",
@@ -211,7 +219,34 @@ class SQLiteMemoryIndex(MemoryIndex):
         )
         return [int(r[0]) for r in rows]
 
+    def _catch_up_vec(self, dim: int) -> None:
+        """Add to vec0 the user's embeddings written since it was made or last caught up
+        (by the in-memory path, which leaves it alone). A vector replaced meanwhile keeps
+        its old code there: candidates only, and this search is kept for comparison."""
+        seen = self.db.write_marks()
+        if self._vec_synced.get(dim) == seen:
+            return
+        table = f"memory_vec_{dim}"
+        with self.db.transaction() as db:
+            if dim not in self._vec_tables:
+                self._create(db, dim)
+            # Row by row: a bit vector made inside INSERT … SELECT loses its type on the way.
+            missing = db.execute(
+                "SELECT e.memory_id, e.search_vector FROM memory_embeddings e "
+                "JOIN memories m ON m.id = e.memory_id "
+                "WHERE m.user_id = ? AND length(e.search_vector) = ? "
+                f"AND NOT EXISTS (SELECT 1 FROM {table} v WHERE v.rowid = e.memory_id)",
+                (self.user_id, 4 * dim),
+            ).fetchall()
+            db.executemany(
+                f"INSERT INTO {table} (rowid, user_id, embedding) "
+                "VALUES (?, ?, vec_quantize_binary(?))",
+                [(row[0], self.user_id, row[1]) for row in missing],
+            )
+        self._vec_synced[dim] = self.db.write_marks()
+
     def remove(self, db: Transaction, ids: Sequence[int]) -> None:
+        # Forgotten means gone from every table, the comparison's vec0 included.
         for table in self._existing_vec_tables():
             db.executemany(f"DELETE FROM {table} WHERE rowid = ?", [(i,) for i in ids])
 
