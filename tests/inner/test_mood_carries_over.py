@@ -84,3 +84,19 @@ def test_a_model_that_fails_leaves_the_line(store: SQLiteStore) -> None:
     model = ScriptedModel("down", fail_with="timeout")
     turn(store, "I'm so exhausted", LATE, lambda: model)
     assert turn(store, "morning", datetime(2026, 3, 5, 8, 0, tzinfo=UTC), lambda: model) == LINE
+
+
+def test_taking_in_a_message_is_one_write_and_the_story_changes_only_with_the_day(
+    store: SQLiteStore,
+) -> None:
+    def observe(now: datetime) -> tuple[int, int]:
+        """(transactions, profile rows written) for taking in one message."""
+        conv = store.create_conversation().id
+        message = store.add_message(conv, "user", "a quiet evening")
+        ended, rows = store._ended[0], store._db.total_changes
+        InnerLife(store, SETTINGS, now=now).observe(message)
+        return store._ended[0] - ended, store._db.total_changes - rows
+
+    assert observe(LATE) == (1, 2)  # the day's mood, and the story: the first day
+    assert observe(LATE.replace(minute=30)) == (1, 1)  # the same day: the mood alone
+    assert observe(datetime(2026, 3, 5, 8, 0, tzinfo=UTC)) == (1, 2)  # a new day

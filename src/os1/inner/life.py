@@ -8,6 +8,7 @@ State lives in the user's profile through the `Store` interface (so any store ke
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, replace
@@ -89,6 +90,7 @@ class InnerLife:
         a follow-up. Threads it mentions are opened by `open_threads` after the reply."""
         text = message.content
         saga = self._get(story.PROFILE_KEY)
+        saga_before = copy.deepcopy(saga)
         story.met_day(self.store, saga, self.today)
         self._first_of_day = saga.get("last_turn_day") != self.today.isoformat()
         saga["last_turn_day"] = self.today.isoformat()
@@ -96,8 +98,11 @@ class InnerLife:
         day = mood.record(moods, message.conversation_id, text, self.now, message.id)
         if day.lowest <= mood.HARD and "first_hard" not in saga:
             saga["first_hard"] = self.today.isoformat()
-        self.store.set_profile(mood.PROFILE_KEY, moods)
-        self.store.set_profile(story.PROFILE_KEY, saga)
+        # One transaction a turn: the story changes only on a new day or a first hard one.
+        changed = {mood.PROFILE_KEY: moods}
+        if saga != saga_before:
+            changed[story.PROFILE_KEY] = saga
+        self.store.set_profiles(changed)
 
         every = self.threads(include_closed=True)
         if any(t.state == "asked" for t in every):

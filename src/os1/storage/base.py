@@ -266,6 +266,11 @@ class Store(ABC):
     @abstractmethod
     def set_profile(self, key: str, value: Any) -> None: ...
 
+    def set_profiles(self, values: Mapping[str, Any]) -> None:
+        """Several profile keys at once (a backend writes them in one transaction)."""
+        for key, value in values.items():
+            self.set_profile(key, value)
+
     @abstractmethod
     def delete_profile(self, key: str) -> None: ...
 

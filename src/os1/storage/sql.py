@@ -9,6 +9,7 @@ read each backend does its fastest way), memory search, the catalog and forgetti
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from os1.errors import NotFound
@@ -216,6 +217,14 @@ class SQLStore(Store):
     def set_profile(self, key: str, value: Any) -> None:
         with self.transaction() as db:
             db.execute(_SET_PROFILE_SQL, (self.user_id, key, json.dumps(value), now()))
+
+    def set_profiles(self, values: Mapping[str, Any]) -> None:
+        if not values:
+            return
+        stamp = now()
+        with self.transaction() as db:
+            for key, value in values.items():
+                db.execute(_SET_PROFILE_SQL, (self.user_id, key, json.dumps(value), stamp))
 
     def delete_profile(self, key: str) -> None:
         with self.transaction() as db:
