@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from os1.models.scripted import ScriptedModel
 from os1.storage import SQLiteStore
 from os1.voice import engines
 from os1.voice.audio import read_audio
+from os1.voice.engines import TextToSpeech
 from os1.voice.pipeline import (
     FRAME,
     Interrupted,
@@ -220,6 +223,44 @@ async def test_stopping_a_reply_early_leaves_the_voice_usable(store: SQLiteStore
     again = reply_audio(companion(store, "Fine, thanks."), "and now?", piper)
     chunks = [p async for p in again]
     assert chunks and all(len(p.pcm) for p in chunks)
+
+
+class SlowTone(TextToSpeech):
+    """Each chunk takes a while to make, as a real voice's do on a busy machine."""
+
+    name = "slow-tone"
+    sample_rate = 16_000
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def synthesize(
+        self, text: str, *, style: str = "warm", speed: float = 1.0
+    ) -> Iterator[np.ndarray]:
+        try:
+            for _ in range(5):
+                time.sleep(0.2)
+                yield np.full(1600, 1000, np.int16)
+        finally:
+            self.closed.set()
+
+
+async def test_a_barge_in_while_a_chunk_is_being_made_stops_cleanly(store: SQLiteStore) -> None:
+    voice = SlowTone()
+    first = asyncio.Event()
+
+    async def speak() -> None:
+        async for _piece in reply_audio(companion(store), "hi", voice):
+            first.set()
+
+    task = asyncio.create_task(speak())
+    await first.wait()
+    await asyncio.sleep(0.05)  # the next chunk is in the making on a worker thread
+    task.cancel()
+    await asyncio.wait([task])
+    assert task.cancelled()  # not "generator already executing"
+    # The voice is released once that chunk is done.
+    assert await asyncio.to_thread(voice.closed.wait, 2)
 
 
 def test_without_piper_the_voice_falls_back_to_espeak(monkeypatch) -> None:  # type: ignore[no-untyped-def]

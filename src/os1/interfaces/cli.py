@@ -135,19 +135,23 @@ def chat(ctx: click.Context, new: bool, conversation: int | None) -> None:
         you = identity.user_name or "you"
         from os1.interfaces.services import BackgroundServices
 
-        # Reminders and check-ins arrive while the chat is open, printed as they come.
-        services = BackgroundServices(
-            app.open_store, settings, app.home, notes=companion.skill_context
-        ).start()
+        # Reminders and check-ins arrive while the chat is open, printed as they come. The
+        # chat listens before the scheduler starts: its first tick runs at once, on its own
+        # thread, and a reminder delivered before anyone listened was never printed.
         stop_listening = notifier.subscribe(
             app.store.user_id,
             lambda note: render_notification(note, out, identity.companion_name),
         )
         try:
-            _chat_loop(app, runner, companion, conv, identity, you)
+            services = BackgroundServices(
+                app.open_store, settings, app.home, notes=companion.skill_context
+            ).start()
+            try:
+                _chat_loop(app, runner, companion, conv, identity, you)
+            finally:
+                services.stop()
         finally:
             stop_listening()
-            services.stop()
 
 
 def _chat_loop(

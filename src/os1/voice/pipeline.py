@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -353,6 +354,41 @@ class SpokenLog:
         return " ".join(said)
 
 
+class _Synthesis:
+    """A sentence's audio chunks, made on worker threads one at a time.
+
+    A barge-in closes it while a chunk may still be in the making on a worker thread (the
+    await is cancelled, the thread is not), and a generator cannot be closed while it runs:
+    that close waits for the chunk on a thread of its own instead of the event loop."""
+
+    def __init__(self, chunks: Iterator[np.ndarray]) -> None:
+        self._chunks = chunks
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def next(self) -> np.ndarray | None:
+        with self._lock:
+            return None if self._closed else next(self._chunks, None)
+
+    def close(self) -> None:
+        if self._lock.acquire(blocking=False):
+            try:
+                self._close()
+            finally:
+                self._lock.release()
+        else:
+            threading.Thread(target=self._close_after_chunk, daemon=True).start()
+
+    def _close_after_chunk(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        self._closed = True
+        if hasattr(self._chunks, "close"):
+            self._chunks.close()
+
+
 async def reply_audio(
     companion: Companion,
     text: str,
@@ -403,17 +439,16 @@ async def reply_audio(
     try:
         while (sentence := await sentences.get()) is not None:
             index = log.start(sentence)
-            chunks = tts.synthesize(sentence, style=style, speed=speed)
+            chunks = _Synthesis(tts.synthesize(sentence, style=style, speed=speed))
             try:
                 while True:
-                    chunk = await asyncio.to_thread(next, chunks, None)
+                    chunk = await asyncio.to_thread(chunks.next)
                     if chunk is None:
                         break
                     log.lengths[index] += len(chunk)
                     yield ReplyAudio(chunk, tts.sample_rate, index)
             finally:
-                if hasattr(chunks, "close"):
-                    chunks.close()  # release the engine at once when playback stops early
+                chunks.close()  # release the engine at once when playback stops early
             log.complete[index] = True
         await writer
         stopped = False
