@@ -152,7 +152,9 @@ async def listen(
 async def test_a_finished_sentence_ends_the_turn_early_and_is_already_transcribed(
     store: SQLiteStore, piper
 ) -> None:  # type: ignore[no-untyped-def]
-    timing = TurnTiming(base_ms=1200)  # slack for a busy machine; the verdict must beat it
+    # Slack for a busy machine (the decode that gives the verdict runs during the pause: with
+    # the cores taken it came 1.6 s after the speech); the verdict must still beat it.
+    timing = TurnTiming(base_ms=2000)
     speech = spoken(piper, "I finished the long letter to my sister last night.")
     frames, ended_at, speech_end = await listen(store, [speech], 0.0, timing)
     assert len(ended_at) == 1
