@@ -142,7 +142,11 @@ class Live:
 
 def run_live(app: FastAPI) -> Iterator[Live]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    from os1.interfaces.cli_server import UVICORN_OPTIONS  # as `os1 serve` runs it
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", **UVICORN_OPTIONS
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

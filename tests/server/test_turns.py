@@ -165,6 +165,18 @@ async def test_cancel_stops_the_reply_and_keeps_what_was_written(home: Path) -> 
     assert messages[2].content == "are you still there"
 
 
+async def test_socket_frames_are_sent_uncompressed_even_when_the_client_offers(
+    home: Path,
+) -> None:
+    for live in run_live(make_app(home)):
+        # The client offers permessage-deflate, as browsers do.
+        async with websockets.connect(live.url.replace("http", "ws") + "/api/ws") as ws:
+            assert ws.protocol.extensions == []
+            await ws.send(json.dumps({"type": "say", "text": "hello"}))
+            while json.loads(await ws.recv())["type"] not in ("done", "error"):
+                pass
+
+
 async def test_notifications_reach_only_their_users_open_sockets(home: Path) -> None:
     app = make_app(home, single_user=False)
     users = app.state.os1.users

@@ -55,6 +55,10 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "ws_ping_interval": 30,
     "ws_ping_timeout": 30,
     "server_header": False,
+    # No permessage-deflate on the sockets: a frame is a few tokens of JSON, which deflate
+    # barely shrinks, and each socket would keep a compressor's window for as long as it is
+    # open (thousands are held). Node's `ws` leaves it off by default for the same reasons.
+    "ws_per_message_deflate": False,
 }
 # A worker that fails sooner than this after starting is not restarted: it would fail again.
 STEADY_SECONDS = 10.0
