@@ -48,8 +48,8 @@ class SQLiteMemoryIndex(MemoryIndex):
         # False searches the vec0 table instead (slower; kept to compare in benchmarks).
         self.in_memory = in_memory
         self._vec_tables: set[int] = set()
-        # dim → the (data_version, total_changes) at which vec0 last caught up with the
-        # embeddings: nothing wrote since, nothing to add.
+        # dim → the store's write marks when vec0 last caught up with the embeddings: no
+        # write since, nothing to add.
         self._vec_synced: dict[int, tuple[int, int, int]] = {}
         self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
 
