@@ -99,7 +99,17 @@ def test_whisper_repeating_itself_is_cut_back_to_one_saying() -> None:
 
 
 def spoken(piper: engines.TextToSpeech, text: str) -> np.ndarray:
-    pcm = np.concatenate(list(piper.synthesize(text))).astype(np.float32) / 32768
+    """`text` in Piper's voice, the same every run: its default noise draws new audio each
+    time, which Whisper tiny now and then hears otherwise ("the shop and" → "the shopping.")."""
+    from piper import SynthesisConfig
+
+    voice = piper._load()  # type: ignore[attr-defined]
+    steady = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    chunks = [
+        np.frombuffer(c.audio_int16_bytes, np.int16)
+        for c in voice.synthesize(text, syn_config=steady)
+    ]
+    pcm = np.concatenate(chunks).astype(np.float32) / 32768
     n = int(len(pcm) * STT_RATE / piper.sample_rate)
     x = np.interp(np.linspace(0, len(pcm) - 1, n), np.arange(len(pcm)), pcm)
     loud = np.flatnonzero(np.abs(x) > 0.01)
