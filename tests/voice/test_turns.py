@@ -134,7 +134,10 @@ async def paced(signal: np.ndarray, counter: list[int]) -> AsyncIterator[np.ndar
 async def listen(
     store: SQLiteStore, parts: list[np.ndarray], pause: float, timing: TurnTiming
 ) -> tuple[list[object], list[int], int]:
-    silence = [np.zeros(int(s * STT_RATE), np.float32) for s in (0.4, pause, 2.5)]
+    # The trailing silence outlasts the longest wait for a verdict (1.8 × the base), so the
+    # turn ends even when the decode that gives the verdict comes late.
+    tail = max(2.5, timing.frames(False) * FRAME / STT_RATE + 0.5)
+    silence = [np.zeros(int(s * STT_RATE), np.float32) for s in (0.4, pause, tail)]
     signal = np.concatenate([silence[0], parts[0], *(x for p in parts[1:] for x in (silence[1], p)),
                              silence[2]])  # fmt: skip
     speech_end_frame = (len(signal) - len(silence[2])) // FRAME

@@ -30,8 +30,9 @@ LONG_REPLY = (
     "That sounds like a heavy day. I am glad you told me about it. "
     "Do you want to talk about what happened at work? "
     "Or we could talk about something else entirely. "
-    "Either way, I am here with you for as long as you like."
-)
+    "Either way, I am here with you for as long as you like. "
+    "Some days are like that, and they pass. Tell me whatever you want, in any order."
+)  # ~4 s of voice: the talking over it (at 4.5 s of the caller's loop) lands inside it
 
 
 @pytest.fixture(scope="module")
