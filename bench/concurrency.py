@@ -8,9 +8,10 @@ Run: .venv/bin/python bench/concurrency.py --quick
      .venv/bin/python bench/concurrency.py --compare --users 500,1000 --hold 2000
 
 The server runs in its own process tree (`os1 serve [--workers N]`, scripted model, hashing
-embedder, memory on, login required, one account and API token per simulated user). The
-simulated users run in separate client processes (`--clients`, one asyncio loop each), so the
-client's CPU is not the server's. Each user says something on average every `--think` seconds
+embedder, no reranker: both are model inference, which `docs/scaling.md` counts apart; memory
+on, login required, one account and API token per simulated user). The simulated users run
+in separate client processes (`--clients`, one asyncio loop each), so the client's CPU is not
+the server's. Each user says something on average every `--think` seconds
 (exponential gaps), so 8,316 users offer about 416 turns/s.
 
 Per step it prints users, offered and achieved turns/s, the time from sending a message to its
@@ -439,7 +440,7 @@ def make_accounts(home: Path, count: int, url: str | None, tag: str) -> list[str
 def start_server(
     home: Path, port: int, workers: int | None, threads: int | None, cache: int, url: str | None
 ) -> subprocess.Popen[bytes]:
-    config = 'model = "scripted:echo"\nembedder = "hashing"\n'
+    config = 'model = "scripted:echo"\nembedder = "hashing"\nreranker = "none"\n'
     if url:
         config += f"database_url = {json.dumps(url)}\n"
     config += (
@@ -515,7 +516,7 @@ async def baseline_turn_ms(home: Path, turns: int = 200) -> float:
     from os1.models import create_model
     from os1.storage.sqlite import SQLiteStore
 
-    settings = Settings(model="scripted:echo", embedder="hashing")
+    settings = Settings(model="scripted:echo", embedder="hashing", reranker="none")
     store = SQLiteStore(home / "baseline.db")
     companion = Companion(
         store,

@@ -14,7 +14,10 @@ random unit vectors standing in for their embeddings (ingesting 100k through Min
 minutes); each query is a distinct LoCoMo question embedded by MiniLM inside the timing. The
 vec0 candidate search (before) and the in-memory binary index (after) run on the same store,
 query by query in turn, so that load on the machine hits both alike; "after, plain" is
-the in-memory index without recall's second, feedback-moved dense search and session vectors.
+the in-memory index without recall's second, feedback-moved dense search and session vectors;
+"after" is recall as configured without its reranker, "after, reranked" with it (the
+cross-encoder's cost does not grow with the store: it reads 20 hits). `--variants` includes
+"-rerank", the LoCoMo scores without the reranker.
 Targets: Recall@10 >= 0.80 on categories 1-4, no model call at query time; search p95 <= 20
 ms at 100k memories.
 """
@@ -41,6 +44,7 @@ from os1.memory.dates import parse_session_datetime
 from os1.memory.embedders import Embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import PERSON_BOOST
+from os1.memory.rerankers import get_reranker
 from os1.memory.store import MemoryStore, NewMemory
 from os1.storage import SQLiteStore, Store, open_store
 
@@ -171,6 +175,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "-session": {"session_weight": 0.0},
     "-turndates": {"turn_dates": False},
     "-timeboost": {"time_boost": 0.0},
+    "-rerank": {"reranker": None},
     "+window": {"windows": True},
     "+split": {"split_queries": True},
     "+person": {"person_boost": PERSON_BOOST},
@@ -185,6 +190,7 @@ def locomo(
     variants: dict[str, dict[str, Any]] | None = None,
     only: set[str] | None = None,
     embedder: str = "minilm",
+    reranker: str = "ms-marco",
 ) -> None:
     samples = json.loads(data.read_text())
     if only:
@@ -204,7 +210,7 @@ def locomo(
     for sample in samples:
         turns = turns_of(sample)
         store = bench_store(tmp, sample["sample_id"], sample["sample_id"])
-        memory = LongTermMemory(store, embedder)  # type: ignore[arg-type]
+        memory = LongTermMemory(store, embedder, reranker=reranker)  # type: ignore[arg-type]
         memory.store.memory_index = not vec0
         start = time.perf_counter()
         memory.import_messages(turns)
@@ -215,7 +221,7 @@ def locomo(
         bm25 = BM25([(t.id, t.text) for t in turns])
         reference = max(t.time for t in turns if t.time)
         others = {
-            name: Recall(memory.store, memory.embedder, **options)
+            name: Recall(memory.store, memory.embedder, **{"reranker": memory.reranker, **options})
             for name, options in variants.items()
         }
         for qa in sample["qa"]:
@@ -243,7 +249,7 @@ def locomo(
                 results[f"{name} NDCG@10"][cat].append(ndcg(ranked, relevant))
         store.close()
     names = ", ".join(s["sample_id"] for s in samples)
-    print(f"LoCoMo dev ({names}: {ingest_msgs} turns; embedder {embedder})")
+    print(f"LoCoMo dev ({names}: {ingest_msgs} turns; embedder {embedder}; reranker {reranker})")
     header = (
         f"{'metric':14}" + "".join(f"{CATEGORIES[c]:>13}" for c in range(1, 6)) + f"{'cat 1-4':>10}"
     )
@@ -333,7 +339,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(times) * 1000, times[int(0.95 * (len(times) - 1))] * 1000
 
 
-def latency(sizes: list[int], tmp: Path, data: Path) -> None:
+def latency(sizes: list[int], tmp: Path, data: Path, reranker: str = "ms-marco") -> None:
     rng = np.random.default_rng(7)
     words, freq, queries = synthetic_corpus(data)
     speakers = ["Caroline", "Melanie", "Joanna", "Nate", "Jon", "Gina"]
@@ -381,6 +387,7 @@ def latency(sizes: list[int], tmp: Path, data: Path) -> None:
             ),  # type: ignore[arg-type]
             "after, plain": Recall(after, memory.embedder, feedback=0, session_weight=0),
             "after": Recall(after, memory.embedder),
+            "after, reranked": Recall(after, memory.embedder, reranker=get_reranker(reranker)),
         }
         for recall in systems.values():
             recall.search("warm up", k=10)
@@ -424,6 +431,11 @@ def main() -> None:
         "--embedder",
         default="minilm",
         help="the name of the registered embedder LoCoMo is scored with",
+    )
+    parser.add_argument(
+        "--reranker",
+        default="ms-marco",
+        help="the registered reranker recall uses ('none': off); latency reports both",
     )
     parser.add_argument(
         "--vec0", action="store_true", help="LoCoMo with the vec0 candidate search (before)"
@@ -472,9 +484,10 @@ def run(args: argparse.Namespace) -> None:
                 variants=VARIANTS if args.variants else None,
                 only=set(args.conversations.split(",")) if args.conversations else None,
                 embedder=args.embedder,
+                reranker=args.reranker,
             )
         if args.sizes and args.sizes != "none":
-            latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data)
+            latency([int(s) for s in args.sizes.split(",")], Path(tmp), args.data, args.reranker)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         3, ge=0, le=10, description="Retries when the embedding server is busy (429, 5xx)"
     )
     # -- end embedder = "openai"
+    reranker: str = Field(
+        "ms-marco",
+        description="Cross-encoder that rereads recall's best 20 memories with the question "
+        "(~100 ms of one core a search); none = off, e.g. for a server of many users",
+    )
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
     memory_model: Literal["auto", "on", "off"] = Field(
         "auto",

@@ -10,6 +10,7 @@ from os1.memory.consolidate import COMPANION_SPEAKER, Consolidator
 from os1.memory.embedders import Embedder, get_embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import Hit, Recall
+from os1.memory.rerankers import Reranker, get_reranker
 from os1.memory.store import Memory, MemoryStore, NewMemory, import_source, message_source
 from os1.models.base import ChatModel
 from os1.storage.base import Store, StoredMessage
@@ -26,10 +27,12 @@ class LongTermMemory:
         embedder: Embedder | str = "minilm",
         *,
         model_factory: Callable[[], ChatModel] | None = None,
+        reranker: Reranker | str | None = None,
     ) -> None:
         self.embedder = get_embedder(embedder) if isinstance(embedder, str) else embedder
         self.store = MemoryStore(store)
-        self.recall = Recall(self.store, self.embedder)
+        self.reranker = get_reranker(reranker) if isinstance(reranker, str) else reranker
+        self.recall = Recall(self.store, self.embedder, reranker=self.reranker)
         self.consolidator = Consolidator(self.store, self.embedder, model_factory=model_factory)
 
     def import_messages(self, messages: Sequence[ImportedMessage]) -> int:

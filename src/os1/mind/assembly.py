@@ -31,7 +31,12 @@ def open_memory(store: Store, settings: Settings, embedder: Embedder | str) -> L
     if isinstance(embedder, str):
         # With these settings, not the home's: an embedding server's URL and key live there.
         embedder = get_embedder(embedder, settings)
-    return LongTermMemory(store, embedder, model_factory=memory_model_factory(settings))
+    return LongTermMemory(
+        store,
+        embedder,
+        model_factory=memory_model_factory(settings),
+        reranker=settings.reranker,
+    )
 
 
 def skill_context(
