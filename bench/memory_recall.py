@@ -18,7 +18,7 @@ the in-memory index without recall's second, feedback-moved dense search and ses
 "after" is recall as configured without its reranker, "after, reranked" with it (the
 cross-encoder's cost does not grow with the store: it reads 20 hits). `--variants` includes
 "-rerank", the LoCoMo scores without the reranker.
-Targets: Recall@10 >= 0.80 on categories 1-4, no model call at query time; search p95 <= 20
+Targets: Recall@10 >= 0.80 on categories 1-4, no language model at query time; search p95 <= 20
 ms at 100k memories.
 """
 

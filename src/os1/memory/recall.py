@@ -310,9 +310,8 @@ class Recall:
         together = _standardised(own) + _standardised(judged.astype(np.float64))
         order = sorted(range(len(head)), key=lambda i: -together[i])
         scores = sorted(own, reverse=True)
-        return [Hit(head[i].memory, float(s)) for i, s in zip(order, scores, strict=True)] + hits[
-            len(head) :
-        ]
+        reread = [Hit(head[i].memory, float(s)) for i, s in zip(order, scores, strict=True)]
+        return reread + hits[len(head) :]
 
     def _ranked(self, query: str, k: int, reference: datetime) -> list[Hit]:
         """The fused, weighed candidates for one query, best first (before neighbours)."""
