@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -64,6 +65,17 @@ def test_the_bundled_cross_encoder_scores_the_answer_above_a_text_sharing_its_wo
         ],
     )
     assert answer > echo > unrelated
+
+
+def test_searches_at_once_share_the_model_and_get_the_scores_they_would_alone() -> None:
+    reranker = get_reranker("ms-marco")
+    assert reranker is not None
+    texts = [CELLO, "Maya: We played a board game.", "Maya: My sister moved to Lisbon."]
+    questions = ["What instrument does Maya play?", "Where did Maya's sister move?"] * 4
+    alone = [reranker.score(q, texts).tolist() for q in questions]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda q: reranker.score(q, texts).tolist(), questions))
+    assert together == alone
 
 
 CELLO = "Maya: I have practised the cello every morning since I was nine."

@@ -93,22 +93,23 @@ class MsMarcoReranker(Reranker):
         out = np.empty(len(texts), dtype=np.float32)
         if not texts:
             return out
-        with self._lock:  # one ONNX session
+        with self._lock:  # loaded once; runs need no lock (onnxruntime's are thread-safe)
             if self._session is None:
                 self._load()
-            pairs = self._tokenizer.encode_batch([(query, t or " ") for t in texts])
-            # Each pair is read alone. The model's int8 kernels quantise a batch's
-            # activations together, padding included, so a pair's score moved with its
-            # batch-mates (LoCoMo dev Recall@10 0.795 in batches of 4, 0.800 alone); and
-            # batches were no faster here: 20 pairs took ~100 ms of one core either way.
-            for i, pair in enumerate(pairs):
-                ids = np.array([pair.ids], dtype=np.int64)
-                feed = {
-                    "input_ids": ids,
-                    "attention_mask": np.ones_like(ids),
-                    "token_type_ids": np.array([pair.type_ids], dtype=np.int64),
-                }
-                out[i] = self._session.run(None, feed)[0].reshape(-1)[0]
+        pairs = self._tokenizer.encode_batch([(query, t or " ") for t in texts])
+        # Each pair is read alone. The model's int8 kernels quantise a batch's activations
+        # together, padding included, so a pair's score moved with its batch-mates (LoCoMo
+        # dev Recall@10 0.795 in batches of 4, 0.800 alone); and batches were no faster
+        # here: 20 pairs took ~100 ms of one core either way. One thread per run, so two
+        # searches at once use two cores.
+        for i, pair in enumerate(pairs):
+            ids = np.array([pair.ids], dtype=np.int64)
+            feed = {
+                "input_ids": ids,
+                "attention_mask": np.ones_like(ids),
+                "token_type_ids": np.array([pair.type_ids], dtype=np.int64),
+            }
+            out[i] = self._session.run(None, feed)[0].reshape(-1)[0]
         return out
 
 
