@@ -15,6 +15,7 @@ from os1.memory.recall import Recall
 from os1.memory.store import MemoryStore, NewMemory
 from os1.memory.vector_index import BinaryIndex, binary_codes
 from os1.storage import SQLiteStore
+from os1.storage.sqlite_memory import CATCH_UP_SQL
 
 
 def unit(rng: np.random.Generator, n: int, dim: int = 384) -> np.ndarray:
@@ -141,6 +142,35 @@ def test_what_another_connection_embeds_is_found(tmp_path: Path) -> None:
     finally:
         here.close()
         there.close()
+
+
+def test_another_users_embeddings_stay_out_of_this_users_index(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    vectors = unit(rng, 3)
+    here, there = SQLiteStore(tmp_path / "os1.db", "amy"), SQLiteStore(tmp_path / "os1.db", "bo")
+    try:
+        amy, bo = MemoryStore(here), MemoryStore(there)
+        first = add_episodes(amy, ["amy's first"])
+        embed_all(amy, first, vectors[:1])
+        assert [i for i, _ in amy.nearest(vectors[0], 5)] == first
+        theirs = add_episodes(bo, ["bo's own"])
+        embed_all(bo, theirs, vectors[1:2])  # a newer id, committed by another connection
+        mine = add_episodes(amy, ["amy's second"])
+        embed_all(amy, mine, vectors[2:])
+        assert sorted(i for i, _ in amy.nearest(vectors[1], 5)) == sorted(first + mine)
+    finally:
+        here.close()
+        there.close()
+
+
+def test_catching_up_seeks_the_users_newest_memories_instead_of_reading_them_all(
+    store: SQLiteStore,
+) -> None:
+    plan = " ".join(
+        str(row[3]) for row in store.query("EXPLAIN QUERY PLAN " + CATCH_UP_SQL, ("u", 0, 4, 9))
+    )
+    assert "memories_by_user_id (user_id=? AND id>?)" in plan
+    assert "SCAN" not in plan
 
 
 class CountingEmbedder(HashingEmbedder):
