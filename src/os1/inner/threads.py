@@ -8,6 +8,7 @@ topic read off the dependency tree (the subject, or the object when the subject 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
@@ -94,19 +95,27 @@ def _when(analysis: Analysis, sentence: list[Token], said_at: datetime) -> datet
     if before is not None and before.lower == "in":  # "in two days"
         phrase = "in " + phrase
     naive_base = said_at.replace(tzinfo=None)
-    settings: Any = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": naive_base}
-    # English only, as the parse that found the phrase: without it dateparser tries each of
-    # its ~200 locales first, about 10 ms a call on every turn that names a day.
-    day = dateparser.parse(phrase, languages=["en"], settings=settings)
+    minute = naive_base.replace(second=0, microsecond=0)
+    day = _parse_date(phrase, minute)
     if day is None or day.date() < naive_base.date():
         return None
     if times:
-        moment = dateparser.parse(
-            f"{phrase} at {times[0].text}", languages=["en"], settings=settings
-        )
+        moment = _parse_date(f"{phrase} at {times[0].text}", minute)
         if moment is not None and moment > naive_base:
             return (moment + AFTER_TIMED).replace(tzinfo=said_at.tzinfo)
     return datetime.combine(day.date() + timedelta(days=1), time(0), tzinfo=said_at.tzinfo)
+
+
+# Date phrases are few ("tomorrow", "next week", "on Friday") and said by many users in the
+# same minute; dateparser takes ~2 ms a phrase (a few percent of a server turn's CPU).
+@functools.lru_cache(maxsize=1024)
+def _parse_date(phrase: str, base: datetime) -> datetime | None:
+    """`phrase` read as a date from `base` (to the minute), preferring the future."""
+    settings: Any = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base}
+    # English only, as the parse that found the phrase: without it dateparser tries each of
+    # its ~200 locales first, about 10 ms a call on every turn that names a day.
+    found: datetime | None = dateparser.parse(phrase, languages=["en"], settings=settings)
+    return found
 
 
 def _topic(analysis: Analysis, root: Token) -> str | None:
