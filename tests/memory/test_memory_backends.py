@@ -189,6 +189,30 @@ def test_sources_and_session_neighbours_read_alike(open_as: OpenStore) -> None:
     assert memory.store.session_neighbours([second]) == {second: (first, third)}
 
 
+def test_the_episodes_before_one_are_read_latest_first_within_its_session(
+    open_as: OpenStore,
+) -> None:
+    memory = memory_of(open_as("amy"))
+    ids = memory.store.add_many(
+        [
+            episode("one", "import:1", session="s1"),
+            episode("elsewhere", "import:2", session="s2"),
+            episode("two", "import:3", session="s1"),
+            episode("three", "import:4", session="s1"),
+            episode("four", "import:5", session="s1"),
+        ]
+    )
+    four = memory.store.get(ids[-1])
+    assert [m.text for m in memory.store.earlier_in_session(four, 2)] == ["three", "two"]
+    assert [m.text for m in memory.store.earlier_in_session(four, 9)] == ["three", "two", "one"]
+    assert memory.store.earlier_in_session(memory.store.get(ids[1]), 9) == []
+    # Episodes without a session are one session of their own.
+    loose = memory.store.add_many([episode("a", "import:6"), episode("b", "import:7")])
+    assert [m.text for m in memory.store.earlier_in_session(memory.store.get(loose[1]), 9)] == [
+        "a"
+    ]
+
+
 def test_export_holds_memories_with_sources_and_conversations(open_as: OpenStore) -> None:
     store = open_as("amy")
     memory = memory_of(store)

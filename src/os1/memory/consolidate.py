@@ -214,19 +214,10 @@ class Consolidator:
         """What the same speaker said last in this session, so that "She makes documentaries"
         finds Amy in the turn before. The companion's reply in between is skipped: its "I"
         is not the user's, and "actually it's Dublin" must correct the user's own slot."""
-        current = episode.id
-        for _ in range(_LOOK_BACK):
-            before = self.memories.session_neighbours([current]).get(current, (None, None))[0]
-            if before is None:
-                return None
-            found = self.memories.get_many([before])
-            if not found:
-                return None
-            earlier = found[0]
+        for earlier in self.memories.earlier_in_session(episode, _LOOK_BACK):
             if earlier.speaker == episode.speaker:
                 # Outside text is never context for the user's words.
                 return None if earlier.untrusted else _spoken_text(earlier)
-            current = before
         return None
 
     def _end(self, episode: Memory, fact: Extracted) -> None:

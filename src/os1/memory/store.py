@@ -551,6 +551,18 @@ class MemoryStore:
             result[memory_id] = (row[0], row[1])
         return {i: result[i] for i in ids if i in result}
 
+    def earlier_in_session(self, episode: Memory, limit: int) -> builtins.list[Memory]:
+        """The `limit` episodes stored just before `episode` in its session, latest first
+        (one indexed read on (user_id, session, id))."""
+        same = "session IS NULL" if episode.session is None else "session = ?"
+        key = () if episode.session is None else (episode.session,)
+        rows = self.db.query(
+            f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND kind = 'episode' "
+            f"AND {same} AND id < ? ORDER BY id DESC LIMIT ?",
+            (self.user_id, *key, episode.id, limit),
+        )
+        return self._hydrate(rows)
+
     def known_people(self) -> builtins.list[str]:
         """Whom the user's current memories are about (subjects, never the user or the
         companion themselves), for skills that weigh who is known, like mail triage."""
