@@ -173,6 +173,36 @@ def test_catching_up_seeks_the_users_newest_memories_instead_of_reading_them_all
     assert "SCAN" not in plan
 
 
+def test_the_feedback_pass_of_a_search_does_not_look_again_for_other_connections_writes(
+    tmp_path: Path,
+) -> None:
+    here, there = SQLiteStore(tmp_path / "os1.db"), SQLiteStore(tmp_path / "os1.db", "bo")
+    try:
+        memory = LongTermMemory(here, HashingEmbedder())
+        for text in ["we hiked the ridge", "hiking boots again", "a quiet day at home"]:
+            memory.store.add(NewMemory("episode", text, (f"import:{text}",)))
+        memory.consolidate()
+        memory.recall.search("hiking")
+        bo = LongTermMemory(there, HashingEmbedder())
+        own_vectors = memory.store.own_vectors
+
+        def another_user_commits_meanwhile(ids: Sequence[int]) -> dict[int, np.ndarray]:
+            # Between the two passes, as on a server where users' turns overlap.
+            bo.store.add(NewMemory("episode", "bo went hiking too", ("import:bo",)))
+            return own_vectors(ids)
+
+        memory.store.own_vectors = another_user_commits_meanwhile  # type: ignore[method-assign]
+        statements: list[str] = []
+        here._db.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        hits = memory.recall.search("hiking")
+        here._db.set_trace_callback(None)  # type: ignore[attr-defined]
+        assert hits and "bo went hiking too" not in [h.memory.text for h in hits]
+        assert sum(s.startswith(CATCH_UP_SQL[:40]) for s in statements) == 0
+    finally:
+        here.close()
+        there.close()
+
+
 class CountingEmbedder(HashingEmbedder):
     def __init__(self) -> None:
         self.calls = 0

@@ -344,7 +344,8 @@ class Recall:
             if own:
                 moved = vector + FEEDBACK_WEIGHT * np.mean(list(own.values()), axis=0)
                 moved /= max(float(np.linalg.norm(moved)), 1e-12)
-                scores = self._fused(self.memories.nearest(moved, self.candidates), lexical)
+                again = self.memories.nearest(moved, self.candidates, again=True)
+                scores = self._fused(again, lexical)
                 searched = moved
         if not scores:
             return []

@@ -600,15 +600,21 @@ class MemoryStore:
         return self.index.common_terms(terms, cap)
 
     def nearest(
-        self, vector: np.ndarray, limit: int, candidates: int = RERANK_CANDIDATES
+        self,
+        vector: np.ndarray,
+        limit: int,
+        candidates: int = RERANK_CANDIDATES,
+        *,
+        again: bool = False,
     ) -> builtins.list[tuple[int, float]]:
         """Cosine-nearest memories as (id, similarity): the backend's vector index finds
-        candidates, exact float vectors rerank them."""
+        candidates, exact float vectors rerank them. `again`: a second search of the same
+        moment, which need not look for other connections' writes again."""
         scored = self.index.nearest(vector, limit, candidates)
         if scored is not None:
             return scored
         dim = int(vector.shape[0])
-        ids = self.index.vector_candidates(vector, candidates)
+        ids = self.index.vector_candidates(vector, candidates, again=again)
         if not ids:
             return []
         marks = ",".join("?" * len(ids))

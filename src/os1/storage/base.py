@@ -126,8 +126,10 @@ class MemoryIndex(ABC):
         transaction (an id indexed before is replaced)."""
 
     @abstractmethod
-    def vector_candidates(self, vector: np.ndarray, k: int) -> list[int]:
-        """Ids of up to `k` memories whose search vectors are near `vector` (approximately)."""
+    def vector_candidates(self, vector: np.ndarray, k: int, *, again: bool = False) -> list[int]:
+        """Ids of up to `k` memories whose search vectors are near `vector` (approximately).
+        `again`: a second search of the same moment (recall's feedback pass), which need not
+        look again for what other connections wrote since the first."""
 
     def nearest(  # noqa: B027
         self, vector: np.ndarray, limit: int, candidates: int

@@ -334,7 +334,7 @@ class PostgresMemoryIndex(MemoryIndex):
             ],
         )
 
-    def vector_candidates(self, vector: np.ndarray, k: int) -> list[int]:
+    def vector_candidates(self, vector: np.ndarray, k: int, *, again: bool = False) -> list[int]:
         dim = int(vector.shape[0])
         if not self._caught_up(dim):
             rows = self.db.query(

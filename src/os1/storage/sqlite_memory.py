@@ -215,10 +215,10 @@ class SQLiteMemoryIndex(MemoryIndex):
                 (memory_id, self.user_id, np.asarray(search, dtype=np.float32).tobytes()),
             )
 
-    def vector_candidates(self, vector: np.ndarray, k: int) -> list[int]:
+    def vector_candidates(self, vector: np.ndarray, k: int, *, again: bool = False) -> list[int]:
         dim = int(vector.shape[0])
         if self.in_memory:
-            return self._index(dim).search(vector, k)
+            return self._index(dim, again=again).search(vector, k)
         table = f"memory_vec_{dim}"
         self._catch_up_vec(dim)
         rows = self.db.query(
@@ -272,13 +272,18 @@ class SQLiteMemoryIndex(MemoryIndex):
             # Fewer memories hold the words now, and the newest id may be given out again.
             _word_counts.pop(self.db, None)
 
-    def _index(self, dim: int) -> BinaryIndex:
+    def _index(self, dim: int, *, again: bool = False) -> BinaryIndex:
         """This user's binary index for `dim`, loaded on first use and caught up with what
-        other connections (another process, the server's other stores) committed since."""
+        other connections (another process, the server's other stores) committed since
+        (`again`: as the search a moment ago left it)."""
         from os1.memory.vector_index import BinaryIndex  # memory imports storage, not back
 
         indexes = _indexes.setdefault(self.db, {})
         index = indexes.get(dim)
+        if again and index is not None:
+            # On a server every other user's commit moves data_version: the feedback pass
+            # would pay the check and the catch-up query again for nothing of this user's.
+            return index
         version = int(self.db.query("PRAGMA data_version")[0][0])
         if index is not None and index.data_version == version:
             return index
