@@ -211,3 +211,29 @@ def test_a_profile_read_inside_a_rolled_back_transaction_of_a_lent_store_is_not_
         raise RuntimeError("abandon")
     assert owner.profile()["user_name"] == "Alice"
     owner.close()
+
+
+def test_a_steady_stretch_sees_others_profile_changes_at_its_first_read_and_its_own_always(
+    home: Path,
+) -> None:
+    here, there = SQLiteStore(home / "os1.db"), SQLiteStore(home / "os1.db")
+    try:
+        here.set_profile("mood", "calm")
+        assert here.profile()["mood"] == "calm"  # cached
+        there.set_profile("mood", "busy")  # another connection, before the stretch
+        statements: list[str] = []
+        here._db.set_trace_callback(statements.append)
+        with here.steady():
+            assert here.profile()["mood"] == "busy"  # the first read looks
+            there.set_profile("mood", "tired")  # another connection, during the stretch
+            assert here.profile()["mood"] == "busy"  # a stretch reads as of its first read
+            here.set_profile("name", "Sam")  # its own writes always count
+            assert here.profile() == {"mood": "tired", "name": "Sam"}
+            assert here.profile()["name"] == "Sam"
+        here._db.set_trace_callback(None)
+        # Five reads, one look at data_version.
+        assert sum(s == "PRAGMA data_version" for s in statements) == 1
+        assert here.profile()["mood"] == "tired"
+    finally:
+        here.close()
+        there.close()

@@ -121,6 +121,10 @@ class InnerLife:
         """The future events the message mentions, kept as threads to ask about after their
         day. Called once the reply is out: it parses the message, and nothing said this turn
         can be due before the next one."""
+        with self.store.steady():
+            return self._open_threads(message)
+
+    def _open_threads(self, message: StoredMessage) -> list[Thread]:
         text = message.content
         every = self.threads(include_closed=True)
         opened: list[Thread] = []

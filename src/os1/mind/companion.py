@@ -200,6 +200,12 @@ class Companion:
         self, text: str, conversation_id: int | None, new: bool
     ) -> tuple[int, StoredMessage, Identity]:
         """Commit the user's words (and keep them as an episode) before anything else."""
+        with self.store.steady():
+            return self._take_in_now(text, conversation_id, new)
+
+    def _take_in_now(
+        self, text: str, conversation_id: int | None, new: bool
+    ) -> tuple[int, StoredMessage, Identity]:
         conv = self.conversation_for(conversation_id, new)
         user_msg = self.store.add_message(conv, "user", text)
         identity = self.identity
@@ -217,6 +223,17 @@ class Companion:
     ]:
         """The inner life takes in the message; then the replies decided in code; when none
         is, the inner life's opening line and the skill an intent recognises."""
+        with self.store.steady():  # the profile is read about ten times here
+            return self._consider_now(text, identity, user_msg)
+
+    def _consider_now(
+        self, text: str, identity: Identity, user_msg: StoredMessage
+    ) -> tuple[
+        InnerLife | None,
+        tuple[PolicyKind, str] | None,
+        Opener | None,
+        tuple[str, list[PlannedCall]] | None,
+    ]:
         inner = self._inner_life(user_msg)
         policy = self._policy_reply(text, identity, user_msg)
         if policy is not None:
@@ -366,7 +383,8 @@ class Companion:
     ) -> tuple[list[DialogueLine], str | None, list[Hit]]:
         """The recent dialogue, the self and (when `recall` and there is a memory) the
         memories for the prompt, leaving out those the dialogue already shows."""
-        dialogue, self_summary = self._recent_dialogue(conv), self._self_summary()
+        with self.store.steady():
+            dialogue, self_summary = self._recent_dialogue(conv), self._self_summary()
         hits: list[Hit] = []
         if recall and self.memory is not None:
             hits = self.memory.relevant(

@@ -22,6 +22,7 @@ user (`purge_user`).
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -264,6 +265,12 @@ class Store(ABC):
     @abstractmethod
     def profile(self) -> dict[str, Any]:
         """The user's profile and the companion's identity (name, persona, answers)."""
+
+    def steady(self) -> AbstractContextManager[None]:
+        """A stretch of one thread's work (a turn's trip to a worker thread) in which reads
+        of the profile need not look for what other connections committed since the first
+        one: a backend that caches the profile checks for that once, not at every read."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     def set_profile(self, key: str, value: Any) -> None: ...

@@ -48,6 +48,7 @@ class SQLiteStore(SQLStore):
         self._profile_rows: tuple[tuple[int, int, int], list[tuple[str, str]]] | None = None
         # Shared with every `sharing_connection` view of this connection: [transactions ended].
         self._ended = [0]
+        self._steady = threading.local()  # .depth: this thread's open `steady` blocks
         self._owns_connection = True
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,16 @@ class SQLiteStore(SQLStore):
         # anything (total_changes) or another one has committed (data_version); each caller
         # still gets values of its own to change.
         with self._lock:
-            seen = self.write_marks()
+            steady = getattr(self._steady, "depth", 0) > 0
+            if steady and self._steady.version is not None:
+                # Checked for other connections' commits at the stretch's first read: now
+                # only this connection's own writes count. On a server every other user's
+                # commit moves data_version, and a turn reads the profile about ten times.
+                seen = (self._steady.version, self._db.total_changes, self._ended[0])
+            else:
+                seen = self.write_marks()
+                if steady:
+                    self._steady.version = seen[0]
             try:
                 if self._profile_rows is None or self._profile_rows[0] != seen:
                     rows = self._db.execute(
@@ -142,6 +152,17 @@ class SQLiteStore(SQLStore):
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
         return {key: json.loads(value) for key, value in rows_now}
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        depth = getattr(self._steady, "depth", 0)
+        if not depth:
+            self._steady.version = None  # the stretch's first read looks at data_version
+        self._steady.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._steady.depth = depth
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -270,6 +291,7 @@ class SQLiteStore(SQLStore):
         view._lock, view._db, view._writer = self._lock, self._db, self._writer
         view._ended = self._ended
         view._profile_rows = None
+        view._steady = threading.local()
         view._owns_connection = False
         return view
 

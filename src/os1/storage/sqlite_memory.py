@@ -293,12 +293,15 @@ class SQLiteMemoryIndex(MemoryIndex):
         # writes, added as they commit, come again: harmless). Memories another connection
         # deleted linger as candidates until restart, and the rerank drops them; one it embeds
         # out of id order, below what was already read, waits for a restart.
+        chunk = 20_000
         while True:
-            rows = self.db.query(CATCH_UP_SQL, (self.user_id, index.max_id, 4 * dim, 20_000))
+            rows = self.db.query(CATCH_UP_SQL, (self.user_id, index.max_id, 4 * dim, chunk))
             if not rows:
                 break
             codes = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.uint64)
             index.add_codes([r[0] for r in rows], codes.reshape(len(rows), index.words))
             index.max_id = rows[-1][0]
+            if len(rows) < chunk:
+                break  # that was all: asking again would find nothing
         index.data_version = version
         return index
