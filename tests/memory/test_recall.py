@@ -88,6 +88,29 @@ def test_between_equal_matches_the_more_recent_memory_comes_first(
     assert hits[0].sources == ["t1"]
 
 
+def test_a_history_searched_long_after_keeps_its_own_recent_end(
+    real_memory: LongTermMemory,
+) -> None:
+    """An imported chat, or one left for years: what was said last in it is its recent part,
+    whenever it is searched, not equally old with everything else."""
+    real_memory.import_messages(
+        [
+            ImportedMessage(f"t{i}", "Maya", "I went swimming in the lake.", when, f"s{i}", None)
+            for i, when in enumerate(
+                [datetime(2023, 1, 10, tzinfo=UTC), datetime(2023, 6, 20, tzinfo=UTC)]
+            )
+        ]
+    )
+    real_memory.consolidate()
+    scores = {}
+    for searched in (datetime(2023, 6, 21, tzinfo=UTC), datetime(2026, 11, 29, tzinfo=UTC)):
+        hits = real_memory.recall.search("swimming", k=4, reference=searched)
+        episodes = {h.sources[0]: h.score for h in hits if h.memory.kind == "episode"}
+        assert episodes["t1"] > episodes["t0"] * 1.03
+        scores[searched.year] = episodes
+    assert scores[2023] == scores[2026]
+
+
 def test_the_lexical_index_is_per_user_for_hits_and_for_how_common_a_word_is(
     tmp_path: Path,
 ) -> None:

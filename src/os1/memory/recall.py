@@ -52,6 +52,11 @@ NEIGHBOUR_FACTOR = 0.98
 COMMON_TERM_DOCS = 500
 RECENCY_BOOST = 0.05
 RECENCY_HALF_LIFE_DAYS = 30
+# Recency counts from the newest memory when that is older than the search: searched today,
+# an imported chat from 2023 kept no recent end at all. As `os1 memory search --k 10` is
+# measured (searched today), LoCoMo dev Recall@10 rose on conv-26, where it was decided (0.764
+# → 0.768), and on conv-30, checked unchanged (0.802 → 0.821); searched at the conversation's
+# end, as the bench's deep ranking is, nothing changes (0.800).
 # Query vectors kept: a turn searches its text more than once (the prompt's memories, a tool,
 # a grounded answer), and embedding costs more than the whole index search.
 QUERY_CACHE_SIZE = 64
@@ -376,8 +381,12 @@ class Recall:
             if top_score > 0:
                 scale = plain_best / top_score
                 scores = {m.id: scores[m.id] * scale for m in found}
+        recent = self._recency_reference(reference)
         hits = [
-            Hit(m, scores[m.id] * self._weight(m, ranges, reference) * self._person(m, named))
+            Hit(
+                m,
+                scores[m.id] * self._weight(m, ranges, reference, recent) * self._person(m, named),
+            )
             for m in found
         ]
         hits.sort(key=lambda h: h.score, reverse=True)
@@ -393,7 +402,8 @@ class Recall:
         shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[: max(k * 3, 30)]
         ranges = find_time_ranges(query, reference)
         found = self.memories.get_many(shortlist)
-        hits = [Hit(m, scores[m.id] * self._weight(m, ranges, reference)) for m in found]
+        recent = self._recency_reference(reference)
+        hits = [Hit(m, scores[m.id] * self._weight(m, ranges, reference, recent)) for m in found]
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits
 
@@ -648,12 +658,30 @@ class Recall:
                         seen.add(i)
         return result
 
-    def _weight(self, memory: Memory, ranges: list[TimeRange], reference: datetime) -> float:
+    def _recency_reference(self, reference: datetime) -> datetime:
+        """What "recent" counts from: the search's moment, or the newest memory's when that
+        is earlier. A history imported or left for months keeps its own recent end, so the
+        ranking does not change with the day it is searched on."""
+        newest = _parse(self.memories.newest_said_at())
+        if newest is None:
+            return reference
+        if (newest.tzinfo is None) != (reference.tzinfo is None):
+            newest = newest.replace(tzinfo=None if newest.tzinfo else reference.tzinfo)
+        return min(reference, newest)
+
+    def _weight(
+        self,
+        memory: Memory,
+        ranges: list[TimeRange],
+        reference: datetime,
+        recent: datetime | None = None,
+    ) -> float:
         weight = 1.0 + 0.1 * (memory.importance - 0.3)  # facts the user cares about rise a little
         said = _parse(memory.said_at)
         if said is not None:
             # Recent things rise a little too: a half-life of a month, at most +5 %.
-            age_days = abs((reference.replace(tzinfo=None) - said.replace(tzinfo=None)).days)
+            since = (recent or reference).replace(tzinfo=None)
+            age_days = abs((since - said.replace(tzinfo=None)).days)
             weight *= 1.0 + RECENCY_BOOST * 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
         if ranges and self._from_then(memory, ranges):
             weight *= 1.0 + self.time_boost  # "what did I do last week?": things from then first

@@ -563,6 +563,15 @@ class MemoryStore:
         )
         return self._hydrate(rows)
 
+    def newest_said_at(self) -> str | None:
+        """When the latest turn was said: the newest episode's time (one seek on
+        memories_by_user; what is derived from a turn carries its time)."""
+        rows = self.db.query(
+            "SELECT max(said_at) FROM memories WHERE user_id = ? AND kind = 'episode'",
+            (self.user_id,),
+        )
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
     def known_people(self) -> builtins.list[str]:
         """Whom the user's current memories are about (subjects, never the user or the
         companion themselves), for skills that weigh who is known, like mail triage."""
