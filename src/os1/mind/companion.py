@@ -200,12 +200,6 @@ class Companion:
         self, text: str, conversation_id: int | None, new: bool
     ) -> tuple[int, StoredMessage, Identity]:
         """Commit the user's words (and keep them as an episode) before anything else."""
-        with self.store.steady():
-            return self._take_in_now(text, conversation_id, new)
-
-    def _take_in_now(
-        self, text: str, conversation_id: int | None, new: bool
-    ) -> tuple[int, StoredMessage, Identity]:
         conv = self.conversation_for(conversation_id, new)
         user_msg = self.store.add_message(conv, "user", text)
         identity = self.identity
@@ -224,21 +218,11 @@ class Companion:
         """The inner life takes in the message; then the replies decided in code; when none
         is, the inner life's opening line and the skill an intent recognises."""
         with self.store.steady():  # the profile is read about ten times here
-            return self._consider_now(text, identity, user_msg)
-
-    def _consider_now(
-        self, text: str, identity: Identity, user_msg: StoredMessage
-    ) -> tuple[
-        InnerLife | None,
-        tuple[PolicyKind, str] | None,
-        Opener | None,
-        tuple[str, list[PlannedCall]] | None,
-    ]:
-        inner = self._inner_life(user_msg)
-        policy = self._policy_reply(text, identity, user_msg)
-        if policy is not None:
-            return inner, policy, None, None
-        return inner, None, *self._opener_and_plan(inner, text)
+            inner = self._inner_life(user_msg)
+            policy = self._policy_reply(text, identity, user_msg)
+            if policy is not None:
+                return inner, policy, None, None
+            return inner, None, *self._opener_and_plan(inner, text)
 
     def _opener_and_plan(
         self, inner: InnerLife | None, text: str
