@@ -52,7 +52,7 @@ NEIGHBOUR_FACTOR = 0.98
 COMMON_TERM_DOCS = 500
 RECENCY_BOOST = 0.05
 RECENCY_HALF_LIFE_DAYS = 30
-# Recency counts from the newest memory when that is older than the search: searched today,
+# Recency counts from the newest turn when that is older than the search: searched today,
 # an imported chat from 2023 kept no recent end at all. As `os1 memory search --k 10` is
 # measured (searched today), LoCoMo dev Recall@10 rose on conv-26, where it was decided (0.764
 # → 0.768), and on conv-30, checked unchanged (0.802 → 0.821); searched at the conversation's
@@ -659,8 +659,8 @@ class Recall:
         return result
 
     def _recency_reference(self, reference: datetime) -> datetime:
-        """What "recent" counts from: the search's moment, or the newest memory's when that
-        is earlier. A history imported or left for months keeps its own recent end, so the
+        """What "recent" counts from: the search's moment, or the newest turn's when that is
+        earlier. A history imported or left for months keeps its own recent end, so the
         ranking does not change with the day it is searched on."""
         newest = _parse(self.memories.newest_said_at())
         if newest is None:

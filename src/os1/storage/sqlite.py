@@ -48,7 +48,9 @@ class SQLiteStore(SQLStore):
         self._profile_rows: tuple[tuple[int, int, int], list[tuple[str, str]]] | None = None
         # Shared with every `sharing_connection` view of this connection: [transactions ended].
         self._ended = [0]
-        self._steady = threading.local()  # .depth: this thread's open `steady` blocks
+        # This thread's open `steady` blocks (.depth) and the data_version their first profile
+        # read saw (.version).
+        self._steady = threading.local()
         self._owns_connection = True
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
