@@ -36,6 +36,19 @@ def test_the_cache_forgets_the_oldest_messages_beyond_its_token_budget(
     assert fake.calls.count("message 0 has five words") == 2  # evicted, parsed again
 
 
+def test_a_huge_message_is_parsed_only_up_to_a_long_letters_length_cut_at_a_space() -> None:
+    fake = FakeAnalyzer()
+    huge = "word " * 200_000  # 1 MB: a minute of one analyzer every user's turn waits for
+    with use_analyzer(fake):
+        analysis = analyze(huge)
+        analyze("a short message")
+    [parsed] = [call for call in fake.calls if call.startswith("word")]
+    assert len(parsed) <= language.MAX_ANALYZED_CHARS < len(huge)
+    assert huge.startswith(parsed) and parsed.endswith("word")
+    assert analysis.text == parsed
+    assert "a short message" in fake.calls  # a short one is read whole
+
+
 def test_a_message_without_a_tired_word_is_not_parsed_for_tiredness() -> None:
     fake = FakeAnalyzer()
     with use_analyzer(fake):

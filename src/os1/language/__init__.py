@@ -77,6 +77,19 @@ _RECENT: OrderedDict[tuple[int, str], Analysis] = OrderedDict()
 _RECENT_MAX = 4096
 _RECENT_MAX_TOKENS = 100_000
 _recent_tokens = 0
+# A message is parsed up to here (cut at a space): ~4,000 words, a long letter. spaCy reads
+# ~3,500 words a second on a 2-core machine, one text at a time, so a 1 MB paste held every
+# other user's parse for about a minute, and was parsed again by each reader (an analysis of
+# more than the cache's token budget is not kept). What is said further on is still stored,
+# searched and embedded; only the parse of it is left out.
+MAX_ANALYZED_CHARS = 20_000
+
+
+def _parsed_part(text: str) -> str:
+    if len(text) <= MAX_ANALYZED_CHARS:
+        return text
+    cut = text.rfind(" ", 0, MAX_ANALYZED_CHARS)
+    return text[: cut if cut > MAX_ANALYZED_CHARS // 2 else MAX_ANALYZED_CHARS]
 
 
 def analyze(text: str) -> Analysis:
@@ -88,7 +101,7 @@ def analyze(text: str) -> Analysis:
         if found is not None:
             _RECENT.move_to_end(key)
             return found
-    analysis = current.analyze(text)  # outside the lock: parsing takes milliseconds
+    analysis = current.analyze(_parsed_part(text))  # outside the lock: parsing takes ms
     global _recent_tokens
     with _lock:
         if key not in _RECENT:  # another thread may have parsed it meanwhile
