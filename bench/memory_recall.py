@@ -17,7 +17,8 @@ query by query in turn, so that load on the machine hits both alike; "after, pla
 the in-memory index without recall's second, feedback-moved dense search and session vectors;
 "after" is recall as configured without its reranker, "after, reranked" with it (the
 cross-encoder's cost does not grow with the store: it reads 20 hits). `--variants` includes
-"-rerank", the LoCoMo scores without the reranker.
+"-rerank", the LoCoMo scores without the reranker, and "-deep", without the broader ranking
+that fills a search below the 20 reread hits (R@20 and R@50 move, R@10 does not).
 Targets: Recall@10 >= 0.80 on categories 1-4, no language model at query time; search p95 <= 20
 ms at 100k memories.
 """
@@ -176,6 +177,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "-turndates": {"turn_dates": False},
     "-timeboost": {"time_boost": 0.0},
     "-rerank": {"reranker": None},
+    "-deep": {"deep": False},
     "+window": {"windows": True},
     "+split": {"split_queries": True},
     "+person": {"person_boost": PERSON_BOOST},

@@ -243,3 +243,59 @@ def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
     assert "t1" in joined
     # The unrelated rest of the session does not come before it.
     assert all(joined.index("t1") < joined.index(t) for t in ("t3", "t4", "t5") if t in joined)
+
+
+def test_a_search_for_more_hits_than_the_reranker_reads_fills_below_it_more_broadly(
+    real_memory: LongTermMemory,
+) -> None:
+    when = datetime(2026, 5, 2, 10)
+    texts = [
+        ("Ana", "Did you finally try the pottery class downtown?"),
+        ("Maya", "Honestly, the best afternoon of my year."),
+        ("Ana", "Nice, I want to make a bowl at the pottery class too."),
+        ("Maya", "My manager moved the deadline again."),
+    ]
+    others = [
+        "I think the yoga class is too early.",
+        "I saw some pottery at the museum once.",
+        "The art class starts in May.",
+        "My pottery teacher moved away.",
+    ]
+    real_memory.import_messages(
+        [
+            ImportedMessage(f"t{i}", who, text, when + timedelta(minutes=i), "s1", None)
+            for i, (who, text) in enumerate(texts)
+        ]
+        + [
+            ImportedMessage(f"o{i}", "Maya", text, when - timedelta(days=i + 1), f"o{i}", None)
+            for i, text in enumerate(others)
+        ]
+    )
+    real_memory.consolidate()
+    question = "What did Maya think of the pottery class?"
+
+    def search(k: int, deep: bool) -> list:
+        # A head of two reread hits; few candidates, no feedback and no neighbours, so
+        # that the close ranking misses the bare reply.
+        recall = Recall(
+            real_memory.store,
+            real_memory.embedder,
+            candidates=3,
+            feedback=0,
+            expand_top=0,
+            rerank_top=2,
+            deep=deep,
+        )
+        return recall.search(question, k=k, reference=when)
+
+    def turns(hits: list) -> list[str]:
+        return [h.sources[0] for h in hits]
+
+    assert "t1" not in turns(search(10, deep=False))
+    deep = search(10, deep=True)
+    assert "t1" in turns(deep)
+    # The head is what a short search returns, and scores still fall down the list.
+    assert turns(deep[:2]) == turns(search(2, deep=True))
+    scores = [h.score for h in deep]
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.memory.id for h in deep}) == len(deep)
