@@ -8,6 +8,7 @@ from pathlib import Path
 from os1.memory import LongTermMemory
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import fts_query
+from os1.memory.store import NewMemory
 
 
 def imported(*lines: tuple[str, str, str]) -> list[ImportedMessage]:
@@ -167,3 +168,32 @@ def test_a_database_from_before_the_per_user_index_is_upgraded_and_still_found(
         assert [h[0] for h in MemoryStore(upgraded).lexical('"harbour"', 5)] == [1]
     finally:
         upgraded.close()
+
+
+def test_a_turn_and_a_fact_derived_from_it_take_one_place_among_the_hits(
+    real_memory: LongTermMemory,
+) -> None:
+    real_memory.import_messages(CONVERSATION)
+    real_memory.consolidate()
+    derived = [m for m in real_memory.store.list() if m.kind != "episode"]
+    assert derived  # consolidation derived facts from the turns
+    for query in ("does she have a pet dog?", "hiking trip", "baking bread", "grandmother"):
+        hits = real_memory.recall.search(query, k=5)
+        assert len(hits) == min(5, real_memory.store.count())
+        turns = [h.memory for h in hits if h.memory.kind == "episode"]
+        facts = [h.memory for h in hits if h.memory.kind != "episode"]
+        for turn in turns:
+            for fact in facts:
+                assert not set(turn.sources) <= set(fact.sources), (query, turn.text, fact.text)
+
+
+def test_facts_from_one_source_each_keep_their_place(real_memory: LongTermMemory) -> None:
+    real_memory.store.add_many(
+        [
+            NewMemory(kind="fact", text="Maya's dentist is Dr Okafor.", sources=("mail:7",)),
+            NewMemory(kind="event", text="Maya's dentist appointment moved.", sources=("mail:7",)),
+        ]
+    )
+    real_memory.consolidate()
+    hits = real_memory.recall.search("Maya's dentist", k=5)
+    assert len(hits) == 2

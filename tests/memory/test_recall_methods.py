@@ -180,6 +180,8 @@ def test_a_turn_naming_a_date_is_found_by_a_question_about_that_date(
         ]
     )  # fmt: skip
     real_memory.consolidate()
+    # The turns alone: the fact derived from both would stand for them in the hits.
+    real_memory.store.forget([m.id for m in real_memory.store.list() if m.kind != "episode"])
     now = datetime(2026, 8, 21, tzinfo=UTC)
 
     def first_turn(turn_dates: bool) -> str:
