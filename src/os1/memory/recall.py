@@ -272,7 +272,6 @@ class Recall:
         self.reranker = reranker
         self.rerank_top = rerank_top
         self.deep = deep
-        self._breadth = _Breadth(candidates, windows, person_boost)
         self._reranker_failed = False
         # Memory id → (its text, the dates it names, resolved against when it was said).
         self._named_dates: OrderedDict[int, tuple[str, tuple[TimeRange, ...]]] = OrderedDict()
@@ -379,7 +378,7 @@ class Recall:
     ) -> list[Hit]:
         """The fused, weighed candidates for one query, best first (before neighbours);
         `breadth` says how wide to look (the instance's own settings by default)."""
-        breadth = breadth or self._breadth
+        breadth = breadth or _Breadth(self.candidates, self.windows, self.person_boost)
         # The model embeds the query on a worker thread while SQLite ranks the words here:
         # both release the GIL, and together they are most of a search.
         with self._vectors_lock:
