@@ -193,10 +193,10 @@ def test_a_turn_naming_a_date_is_found_by_a_question_about_that_date(
     assert first_turn(True) == "july"
 
 
-def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
-    real_memory: LongTermMemory,
-) -> None:
-    when = datetime(2026, 5, 2, 10)
+def import_pottery_chat(memory: LongTermMemory, when: datetime) -> None:
+    """A session where a bare reply ("Honestly, the best afternoon of my year.", turn t1)
+    answers what Maya thought of the pottery class, and turns elsewhere that match that
+    question better than the reply does."""
     texts = [
         ("Ana", "Did you finally try the pottery class downtown?"),
         ("Maya", "Honestly, the best afternoon of my year."),
@@ -206,7 +206,6 @@ def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
         ("Maya", "I will ask IT about the printer tomorrow."),
         ("Ana", "The coffee machine at work is fixed at last."),
     ]
-    # Turns elsewhere that match the question better than the bare reply does.
     others = [
         "I think the yoga class is too early.",
         "I saw some pottery at the museum once.",
@@ -215,7 +214,7 @@ def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
         "Maya thinks the cooking class is fun.",
         "My pottery teacher moved away.",
     ]
-    real_memory.import_messages(
+    memory.import_messages(
         [
             ImportedMessage(f"t{i}", who, text, when + timedelta(minutes=i), "s1", None)
             for i, (who, text) in enumerate(texts)
@@ -225,7 +224,14 @@ def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
             for i, text in enumerate(others)
         ]
     )
-    real_memory.consolidate()
+    memory.consolidate()
+
+
+def test_a_reply_that_says_little_alone_joins_the_hits_through_its_window(
+    real_memory: LongTermMemory,
+) -> None:
+    when = datetime(2026, 5, 2, 10)
+    import_pottery_chat(real_memory, when)
 
     def turns(windows: bool) -> list[str]:
         # Few candidates, no feedback and no neighbours: neither search finds the reply.
@@ -251,29 +257,7 @@ def test_a_search_for_more_hits_than_the_reranker_reads_fills_below_it_more_broa
     real_memory: LongTermMemory,
 ) -> None:
     when = datetime(2026, 5, 2, 10)
-    texts = [
-        ("Ana", "Did you finally try the pottery class downtown?"),
-        ("Maya", "Honestly, the best afternoon of my year."),
-        ("Ana", "Nice, I want to make a bowl at the pottery class too."),
-        ("Maya", "My manager moved the deadline again."),
-    ]
-    others = [
-        "I think the yoga class is too early.",
-        "I saw some pottery at the museum once.",
-        "The art class starts in May.",
-        "My pottery teacher moved away.",
-    ]
-    real_memory.import_messages(
-        [
-            ImportedMessage(f"t{i}", who, text, when + timedelta(minutes=i), "s1", None)
-            for i, (who, text) in enumerate(texts)
-        ]
-        + [
-            ImportedMessage(f"o{i}", "Maya", text, when - timedelta(days=i + 1), f"o{i}", None)
-            for i, text in enumerate(others)
-        ]
-    )
-    real_memory.consolidate()
+    import_pottery_chat(real_memory, when)
     question = "What did Maya think of the pottery class?"
 
     def search(k: int, deep: bool) -> list:
