@@ -95,9 +95,15 @@ class _Context:
 # --------------------------------------------------------------------------------------
 
 
+# Claims are read from a message's first this many characters.
+READ_CHARS = 5_000
+
+
 def read_message(text: str, previous: str | None = None) -> list[Claim]:
     """Claims in `text`, with pronouns resolved against `previous` (the turn before)."""
-    return list(_read_message(id(analyzer()), text[:5_000], (previous or "")[:5_000]))
+    return list(
+        _read_message(id(analyzer()), text[:READ_CHARS], (previous or "")[:READ_CHARS])
+    )
 
 
 @lru_cache(maxsize=1024)

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from os1.errors import OS1Error
+from os1.language import analyze
+from os1.memory.claims import READ_CHARS
 from os1.memory.dates import find_time_ranges
 from os1.memory.embedders import Embedder
 from os1.memory.extract import Extracted, extract, supersession_key
@@ -110,8 +112,18 @@ class Consolidator:
         return len(batch), self._process(batch)
 
     def _process(self, batch: list[Memory]) -> int:
-        self._embed(batch)
         heard = _heard(batch)
+        if len(heard) < PARSE_ALONGSIDE:
+            self._embed(batch)
+        else:
+            # The embedder's runtime leaves the GIL while it works: the turns are parsed
+            # meanwhile (the parses are kept, so deriving below finds them done).
+            parsing = _parse_pool().submit(_parse_all, heard)
+            try:
+                self._embed(batch)
+            finally:
+                # Waited for, not read: a parse that failed fails again, in its place, below.
+                concurrent.futures.wait([parsing])
         extras: _ModelExtras = ({}, [])
         if self.model_factory is not None and heard:
             extras = run_blocking(self._ask_model(heard))
@@ -296,6 +308,27 @@ def _heard(batch: list[Memory]) -> list[Memory]:
 def _subject(fact: Extracted, episode: Memory) -> str:
     # Facts about "the user" are stored under the name the speaker goes by.
     return (episode.speaker or "user").lower() if fact.subject == "user" else fact.subject
+
+
+# A batch of this many turns to derive from (an import, a backlog) is parsed on a thread of
+# its own while it is embedded. A chat turn's batch of one or two is not: the hand-off would
+# cost more than it saves. Ingesting LoCoMo conv-26 on 2 cores (MiniLM): 46 → 51 messages/s.
+PARSE_ALONGSIDE = 8
+_parsing: concurrent.futures.ThreadPoolExecutor | None = None
+_parsing_guard = threading.Lock()
+
+
+def _parse_pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _parsing
+    with _parsing_guard:
+        if _parsing is None:
+            _parsing = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="os1-parse")
+        return _parsing
+
+
+def _parse_all(heard: list[Memory]) -> None:
+    for memory in heard:
+        analyze(_spoken_text(memory)[:READ_CHARS])
 
 
 def _spoken_text(memory: Memory) -> str:
