@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
@@ -314,16 +315,13 @@ def _subject(fact: Extracted, episode: Memory) -> str:
 # its own while it is embedded. A chat turn's batch of one or two is not: the hand-off would
 # cost more than it saves. Ingesting LoCoMo conv-26 on 2 cores (MiniLM): 46 → 51 messages/s.
 PARSE_ALONGSIDE = 8
-_parsing: concurrent.futures.ThreadPoolExecutor | None = None
-_parsing_guard = threading.Lock()
 
 
+@functools.cache
 def _parse_pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _parsing
-    with _parsing_guard:
-        if _parsing is None:
-            _parsing = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="os1-parse")
-        return _parsing
+    # One per process, started at the first large batch (an executor starts no thread
+    # before its first task, so a lost race to create it costs nothing).
+    return concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="os1-parse")
 
 
 def _parse_all(heard: list[Memory]) -> None:
