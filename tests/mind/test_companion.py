@@ -261,13 +261,13 @@ class _CountingExecutor(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_five_trips(
+async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_four_trips(
     store: SQLiteStore, settings: Settings
 ) -> None:
     """Each trip to a worker thread wakes a thread and then the loop again, CPU that a server
-    pays on every turn: the parts that read together travel together (taking the words in;
-    the inner life, policies and skills; the history, the self and recall; storing the reply;
-    open threads after it)."""
+    pays on every turn: the parts that read together travel together (taking the words in
+    with the inner life, policies and skills; the history, the self and recall; storing the
+    reply; open threads after it)."""
     memory = LongTermMemory(store, HashingEmbedder())
     companion = Companion(store, ScriptedModel(), settings, memory=memory)
     await collect(companion.turn("I planted tomatoes on the balcony"))
@@ -283,8 +283,7 @@ async def test_a_remembered_reply_hands_its_blocking_work_to_threads_in_five_tri
     [recalled] = [e for e in events if isinstance(e, MemoryRecalled)]
     assert any("tomatoes" in m["text"] for m in recalled.memories)
     assert executor.trips == [
-        "_take_in",
-        "_consider",
+        "_take_in_and_consider",
         "_history_self_and_recall",
         "_store_reply_now",
         "open_threads",

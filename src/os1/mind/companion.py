@@ -118,22 +118,17 @@ class Companion:
             yield _error(EmptyMessage("there is nothing to say in that message"))
             return
         # The store, the memory and the language checks block: they run on worker threads,
-        # a few calls per turn, so one event loop serves every user's turn.
+        # a few calls per turn, so one event loop serves every user's turn. Taking the words
+        # in and considering them (the inner life, the policies, the opener and the skill
+        # plan) share one trip: each trip costs the loop and a worker a wake-up.
         try:
-            conv, user_msg, identity = await asyncio.to_thread(
-                self._take_in, text, conversation_id, new
+            (conv, user_msg, identity), (inner, policy, opener, planned) = await asyncio.to_thread(
+                self._take_in_and_consider, text, conversation_id, new
             )
         except OS1Error as exc:
             yield _error(exc)
             return
         yield TurnStarted(conversation_id=conv, user_message_id=user_msg.id)
-        # -- inner life: take in the message; one follow-up line may open the reply. The
-        # opener and the skill plan come from the same trip to a thread (each trip costs
-        # the loop and a worker a wake-up).
-        inner, policy, opener, planned = await asyncio.to_thread(
-            self._consider, text, identity, user_msg
-        )
-        # -- end inner life
 
         if policy is not None:
             kind, reply = policy
@@ -206,6 +201,22 @@ class Companion:
         if self.memory is not None:
             self.memory.remember_turn(user_msg, identity.user_name or "user")
         return conv, user_msg, identity
+
+    def _take_in_and_consider(
+        self, text: str, conversation_id: int | None, new: bool
+    ) -> tuple[
+        tuple[int, StoredMessage, Identity],
+        tuple[
+            InnerLife | None,
+            tuple[PolicyKind, str] | None,
+            Opener | None,
+            tuple[str, list[PlannedCall]] | None,
+        ],
+    ]:
+        """The user's words committed (first, whatever follows), then considered."""
+        taken = self._take_in(text, conversation_id, new)
+        _, user_msg, identity = taken
+        return taken, self._consider(text, identity, user_msg)
 
     def _consider(
         self, text: str, identity: Identity, user_msg: StoredMessage

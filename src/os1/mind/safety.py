@@ -270,14 +270,17 @@ def _normalise(text: str) -> str:
     return "\n".join(lines)
 
 
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
 def _clauses(text: str, *, always_strip_quotes: bool = False) -> Iterator[str]:
     """Each clause once, under two readings of stretched words ("dieee", "sooo")."""
     prepared = _strip_quotes(_prepare(text), always=always_strip_quotes)
     seen: set[str] = set()
-    for squeezed in (
-        re.sub(r"([a-z])\1{2,}", r"\1\1", prepared),
-        re.sub(r"([a-z])\1{2,}", r"\1", prepared),
-    ):
+    twice = _STRETCHED.sub(r"\1\1", prepared)
+    # Most text stretches no word: then both readings are the text itself, normalised once.
+    readings = (prepared,) if twice == prepared else (twice, _STRETCHED.sub(r"\1", prepared))
+    for squeezed in readings:
         for clause in _normalise(squeezed).split("\n"):
             if clause not in seen:
                 seen.add(clause)

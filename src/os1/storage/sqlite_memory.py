@@ -77,6 +77,10 @@ class SQLiteMemoryIndex(MemoryIndex):
 
     def _owns_all(self) -> bool:
         """Whether every memory in the file is this user's."""
+        if self._sole_owner is not None and not self._sole_owner[1]:
+            # Once shared, taken as shared: the scoped search is right either way (it is only
+            # slower), and on a server every other user's commit would make this look again.
+            return False
         version = int(self.db.query("PRAGMA data_version")[0][0])
         if self._sole_owner is None or self._sole_owner[0] != version:
             # Two index seeks on (user_id, ...), however many memories there are.
