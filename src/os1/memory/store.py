@@ -532,12 +532,16 @@ class MemoryStore:
         result: dict[int, tuple[int | None, int | None]] = {}
         if not ids:
             return result
-        sessions = self.db.query(
-            "SELECT id, session FROM memories WHERE user_id = ? AND kind = 'episode' "
+        # The kind is checked here, not in SQL: with `kind = 'episode'` there SQLite chose the
+        # episodes' partial index on user_id alone and read every episode of the user (4 ms
+        # of a search at 100k memories) instead of seeking the ids.
+        rows = self.db.query(
+            "SELECT id, session, kind FROM memories WHERE user_id = ? "
             f"AND id IN ({','.join('?' * len(ids))})",
             (self.user_id, *ids),
         )
-        for memory_id, session in ((int(r[0]), r[1]) for r in sessions):
+        sessions = [(int(r[0]), r[1]) for r in rows if r[2] == "episode"]
+        for memory_id, session in sessions:
             # `=` or `IS NULL`, never `IS NOT DISTINCT FROM`, which PostgreSQL cannot answer
             # from an index: lookups on (user_id, session, id), whatever the history's length.
             same = "session IS NULL" if session is None else "session = ?"
