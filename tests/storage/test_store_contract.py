@@ -253,6 +253,21 @@ def test_profile_values_round_trip_as_json(store: Store) -> None:
     assert "answers" not in store.profile()
 
 
+def test_one_profile_value_is_read_as_the_whole_profile_holds_it(open_as: OpenAs) -> None:
+    alice, bob = open_as("alice"), open_as("bob")
+    alice.set_profiles({"moods": {"day": {"ids": [1]}}, "timezone": "Europe/Lisbon"})
+    bob.set_profile("timezone", "Asia/Tokyo")
+    assert alice.profile_value("timezone") == "Europe/Lisbon"
+    assert bob.profile_value("moods") is None  # another user's key is not theirs
+    mine = alice.profile_value("moods")
+    mine["day"]["ids"].append(2)  # the caller's copy, not the store's
+    assert alice.profile_value("moods") == {"day": {"ids": [1]}} == alice.profile()["moods"]
+    bob.set_profile("moods", {"day": {"ids": [9]}})  # a write by another connection shows
+    assert open_as("bob").profile_value("moods") == {"day": {"ids": [9]}}
+    alice.delete_profile("timezone")
+    assert alice.profile_value("timezone") is None
+
+
 def test_two_writers_ensuring_one_conversation_get_the_same_one(open_as: OpenAs) -> None:
     stores = [open_as("alice") for _ in range(4)]
     got = run_together(*(lambda s=s: s.ensure_conversation("outbox", "Hi") for s in stores))

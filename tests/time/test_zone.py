@@ -17,8 +17,8 @@ class Profile:
     def __init__(self, **values: Any) -> None:
         self.values = values
 
-    def profile(self) -> dict[str, Any]:
-        return self.values
+    def profile_value(self, key: str) -> Any:
+        return self.values.get(key)
 
 
 def test_the_zone_the_user_chose_wins_over_the_config_for_every_skill() -> None:

@@ -67,7 +67,8 @@ def catch_up(
     """Write the entries that are due (before the turn's message is observed); returns their
     memory ids. Nothing due costs one profile read. With a capable `model` it writes them,
     checked; otherwise (or when its entry names what the day never held) they are composed."""
-    profile = store.profile()
+    # What the entries read: the marks, the day's moods, the open threads it asks about.
+    profile = store.profile_values(PROFILE_KEY, mood.PROFILE_KEY, th.PROFILE_KEY)
     marks: dict[str, Any] = dict(profile.get(PROFILE_KEY) or {})
     days = _days(profile.get(mood.PROFILE_KEY) or {})
     quiet = timedelta(minutes=after_minutes)
@@ -119,7 +120,7 @@ def entry(memories: MemoryStore, entry_id: int) -> Entry:
 def written_by(store: Store, day: str) -> str:
     """Who wrote a day's entry, in words: the model, or code (also when the model's entry
     named what the day never held)."""
-    by = dict(store.profile().get(PROFILE_KEY) or {}).get(day, {}).get("by", "composed")
+    by = dict(store.profile_value(PROFILE_KEY) or {}).get(day, {}).get("by", "composed")
     return {
         "model": "written by the model, checked against the day",
         "rejected": "composed from the day (the model's entry named what the day never held)",
@@ -130,7 +131,7 @@ def delete(store: Store, memories: MemoryStore, entry_id: int) -> Entry:
     """Delete an entry; its day is not written again."""
     found = entry(memories, entry_id)
     memories.forget([found.id])
-    marks = dict(store.profile().get(PROFILE_KEY) or {})
+    marks = dict(store.profile_value(PROFILE_KEY) or {})
     marks[found.day] = {**marks.get(found.day, {}), "id": None, "state": "deleted"}
     store.set_profile(PROFILE_KEY, marks)
     return found
@@ -140,7 +141,7 @@ def forget_journal(memories: MemoryStore) -> None:
     """After a forget (for `forget_everywhere`): entries that used a forgotten memory are gone
     with it; their days are unmarked so the next turn writes them from what remains."""
     store = memories.db
-    marks = dict(store.profile().get(PROFILE_KEY) or {})
+    marks = dict(store.profile_value(PROFILE_KEY) or {})
     kept = {e.id for e in entries(memories)}
     gone = [d for d, m in marks.items() if m.get("state") == "written" and m.get("id") not in kept]
     for day in gone:

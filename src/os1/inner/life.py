@@ -65,7 +65,7 @@ class InnerLife:
     # -- stored state ---------------------------------------------------------------------
 
     def _get(self, key: str) -> dict[str, Any]:
-        return dict(self.store.profile().get(key) or {})
+        return dict(self.store.profile_value(key) or {})
 
     def threads(self, *, include_closed: bool = False) -> list[Thread]:
         return load_threads(self.store, include_closed=include_closed)
@@ -222,7 +222,7 @@ def forget_threads(store: Store, found: re.Pattern[str]) -> int:
     """Threads that mention what is being forgotten go, and so do the self's claims about it
     (for `forget_everywhere`; they repeat the user's words, so they are counted with the
     turns, not apart)."""
-    kept = dict(store.profile().get(th.PROFILE_KEY) or {})
+    kept = dict(store.profile_value(th.PROFILE_KEY) or {})
     doomed = [k for k, v in kept.items() if found.search(json.dumps(v, ensure_ascii=False))]
     for key in doomed:
         # Its check-in goes too: nothing forgotten is asked about, in a conversation or not.
@@ -253,7 +253,7 @@ def _in_own_words(model: ModelFactory, line: str, today: date) -> str | None:
 
 
 def load_threads(store: Store, *, include_closed: bool = False) -> list[Thread]:
-    found = [Thread(**v) for v in dict(store.profile().get(th.PROFILE_KEY) or {}).values()]
+    found = [Thread(**v) for v in dict(store.profile_value(th.PROFILE_KEY) or {}).values()]
     return sorted((t for t in found if include_closed or t.state != "closed"), key=lambda t: t.id)
 
 

@@ -95,7 +95,7 @@ class Self:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        data = dict(store.profile().get(PROFILE_KEY) or {})
+        data = dict(store.profile_value(PROFILE_KEY) or {})
         self._versions: list[dict[str, Any]] = list(data.get("versions") or [])
         self._topics: dict[str, dict[str, Any]] = dict(data.get("topics") or {})
 

@@ -51,7 +51,9 @@ class Identity:
 
     @classmethod
     def load(cls, store: Store) -> Identity:
-        return cls.from_profile(store.profile())
+        return cls.from_profile(
+            store.profile_values(COMPANION_NAME, USER_NAME, VOICE, ANSWERS, ONBOARDED, PERSONA_TEXT)
+        )
 
 
 ANSWER_LABELS = {

@@ -266,6 +266,17 @@ class Store(ABC):
     def profile(self) -> dict[str, Any]:
         """The user's profile and the companion's identity (name, persona, answers)."""
 
+    def profile_values(self, *keys: str) -> dict[str, Any]:
+        """Those keys of `profile()` that are set, values of the caller's own to change. The
+        profile holds the inner life's state (threads, journal marks, the self), which grows
+        with the months; most readers want a few parts of it."""
+        whole = self.profile()
+        return {key: whole[key] for key in keys if key in whole}
+
+    def profile_value(self, key: str) -> Any:
+        """One key of the profile (None when unset)."""
+        return self.profile_values(key).get(key)
+
     def steady(self) -> AbstractContextManager[None]:
         """A stretch of one thread's work (a turn's trip to a worker thread) in which reads
         of the profile need not look for what other connections committed since the first

@@ -214,6 +214,16 @@ class SQLStore(Store):
         rows = self.query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
         return {r["key"]: json.loads(r["value"]) for r in rows}
 
+    def profile_values(self, *keys: str) -> dict[str, Any]:
+        if not keys:
+            return {}
+        rows = self.query(
+            "SELECT key, value FROM profile WHERE user_id = ? "
+            f"AND key IN ({', '.join('?' * len(keys))})",
+            (self.user_id, *keys),
+        )
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
     def set_profile(self, key: str, value: Any) -> None:
         with self.transaction() as db:
             db.execute(_SET_PROFILE_SQL, (self.user_id, key, json.dumps(value), now()))

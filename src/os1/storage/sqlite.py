@@ -129,10 +129,19 @@ class SQLiteStore(SQLStore):
             return version, self._db.total_changes, self._ended[0]
 
     def profile(self) -> dict[str, Any]:
-        # A turn reads the profile about ten times (persona, time zone, inner life, self
-        # summary, journal). Its rows are read again only when this connection has changed
-        # anything (total_changes) or another one has committed (data_version); each caller
-        # still gets values of its own to change.
+        # Each caller gets values of its own to change.
+        return {key: json.loads(value) for key, value in self._profile_rows_now()}
+
+    def profile_values(self, *keys: str) -> dict[str, Any]:
+        # Only the keys asked for are decoded.
+        wanted = set(keys)
+        return {key: json.loads(value) for key, value in self._profile_rows_now() if key in wanted}
+
+    def _profile_rows_now(self) -> list[tuple[str, str]]:
+        """The profile's (key, JSON) rows. A turn reads the profile about ten times
+        (persona, time zone, inner life, self summary, journal): its rows are read again only
+        when this connection has changed anything (total_changes) or another one has
+        committed (data_version)."""
         with self._lock:
             steady = getattr(self._steady, "depth", 0) > 0
             if steady and self._steady.version is not None:
@@ -150,10 +159,9 @@ class SQLiteStore(SQLStore):
                         "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
                     ).fetchall()
                     self._profile_rows = (seen, [(r[0], r[1]) for r in rows])
-                rows_now = self._profile_rows[1]
+                return self._profile_rows[1]
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
-        return {key: json.loads(value) for key, value in rows_now}
 
     @contextmanager
     def steady(self) -> Iterator[None]:

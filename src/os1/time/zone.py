@@ -21,8 +21,10 @@ __all__ = ["PROFILE_KEY", "system_zone_name", "user_zone", "zone", "zone_name"]
 PROFILE_KEY = "timezone"  # where the zone the user chose lives in their profile
 
 
-class _Profiled(Protocol):
-    def profile(self) -> dict[str, Any]: ...
+class Profiled(Protocol):
+    """What the zone is read from: a store, or anything with its profile."""
+
+    def profile_value(self, key: str) -> Any: ...
 
 
 def zone(name: str) -> ZoneInfo:
@@ -55,15 +57,15 @@ def system_zone_name() -> str:
         return "UTC"
 
 
-def zone_name(settings: Settings, store: _Profiled | None = None) -> str:
+def zone_name(settings: Settings, store: Profiled | None = None) -> str:
     """The user's IANA zone: their profile, then `timezone` in the config, then the system's."""
-    chosen = (store.profile().get(PROFILE_KEY) if store is not None else None) or settings.timezone
+    chosen = (store.profile_value(PROFILE_KEY) if store is not None else None) or settings.timezone
     if chosen:
         zone(str(chosen))  # fail early and clearly on a typo
         return str(chosen)
     return system_zone_name()
 
 
-def user_zone(settings: Settings, store: _Profiled | None = None) -> ZoneInfo:
+def user_zone(settings: Settings, store: Profiled | None = None) -> ZoneInfo:
     """The user's zone as a tzinfo (see `zone_name` for the order of sources)."""
     return zone(zone_name(settings, store))

@@ -389,7 +389,7 @@ def _persona(rt: UserRuntime) -> dict[str, Any]:
         "persona_custom": identity.persona_text is not None,
         "onboarded": identity.onboarded,
         "answers": identity.answers,
-        "name_reason": rt.store.profile().get(keys.NAME_REASON),
+        "name_reason": rt.store.profile_value(keys.NAME_REASON),
         "rendered": system_prompt(identity, date.today()),
     }
 
@@ -493,7 +493,7 @@ class SettingsOut(BaseModel):
 
 
 def preferences_of(rt: UserRuntime) -> dict[str, Any]:
-    stored = rt.store.profile().get(PREFERENCES_KEY) or {}
+    stored = rt.store.profile_value(PREFERENCES_KEY) or {}
     defaults = {"voice_speed": rt.settings.voice_speed, "theme": "auto", "speak_replies": False}
     return {**defaults, **{k: v for k, v in stored.items() if k in defaults}}
 
@@ -514,7 +514,7 @@ async def patch_settings(body: Preferences, caller: CallerDep, request: Request)
     changes = body.model_dump(exclude_none=True)
 
     def change(rt: UserRuntime) -> dict[str, Any]:
-        stored = dict(rt.store.profile().get(PREFERENCES_KEY) or {})
+        stored = dict(rt.store.profile_value(PREFERENCES_KEY) or {})
         stored.update(changes)
         rt.store.set_profile(PREFERENCES_KEY, stored)
         return _settings(rt)

@@ -83,7 +83,7 @@ def _conversation(rt: UserRuntime, header: str | None, user_field: str | None) -
         return store.get_conversation(wanted).id
     if not user_field:
         return store.create_conversation().id
-    known = dict(store.profile().get(CONVERSATIONS_KEY) or {})
+    known = dict(store.profile_value(CONVERSATIONS_KEY) or {})
     conv_id = known.get(user_field)
     if isinstance(conv_id, int):
         try:

@@ -3,7 +3,7 @@ reminders), the zone in `os1.time.zone`. `When` is the calendar's name for a `Sp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from os1.errors import ConfigError
@@ -28,11 +28,7 @@ __all__ = [
 ]
 
 
-class _Profiled(Protocol):
-    def profile(self) -> dict[str, Any]: ...
-
-
-def user_zone(settings: Settings, store: _Profiled | None = None) -> ZoneInfo:
+def user_zone(settings: Settings, store: _zone.Profiled | None = None) -> ZoneInfo:
     """The user's zone (`os1.time.zone`), a bad name reported as a tool error."""
     try:
         return _zone.user_zone(settings, store)

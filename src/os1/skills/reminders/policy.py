@@ -129,7 +129,7 @@ def _first(exc: ValidationError) -> str:
 
 def policy_layers(store: Store, settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
     """The [proactive] config and this user's own overrides, as stored."""
-    own = store.profile().get(PROFILE_KEY)
+    own = store.profile_value(PROFILE_KEY)
     return dict(settings.proactive), dict(own) if isinstance(own, dict) else {}
 
 
