@@ -16,7 +16,7 @@ from os1.errors import ConfigError
 if TYPE_CHECKING:
     from os1.config import Settings
 
-__all__ = ["PROFILE_KEY", "system_zone_name", "user_zone", "zone", "zone_name"]
+__all__ = ["PROFILE_KEY", "Profiled", "system_zone_name", "user_zone", "zone", "zone_name"]
 
 PROFILE_KEY = "timezone"  # where the zone the user chose lives in their profile
 
