@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from os1.inner.self import RETURNS, Self, SelfError, topics
+from os1.inner.self import PROFILE_KEY, RETURNS, TOPICS_KEY, Self, SelfError, topics
 from os1.language import analyze
 from os1.mind.prompt import compose_prompt
 from os1.models.base import Message
@@ -42,6 +42,39 @@ def test_a_topic_he_returns_to_in_three_conversations_becomes_an_interest(
     # Said again later, it is not claimed twice.
     assert share(store, "Jazz piano all weekend!") == []
     assert len(Self(store).claims()) == 1
+
+
+def test_a_self_saved_with_its_topics_inside_keeps_counting_them_and_moves_them_out(
+    store: SQLiteStore,
+) -> None:
+    # Before the topics had a key of their own, the self held them: two conversations of
+    # jazz piano counted there still count, and the third makes the interest.
+    counted = {"text": "jazz piano", "conversations": [101, 102], "last": AT.isoformat()}
+    store.set_profile(PROFILE_KEY, {"versions": [], "topics": {"jazz piano": counted}})
+    assert share(store, "I want to get better at jazz piano.") == [
+        "I've come to find jazz piano interesting"
+    ]
+    assert "topics" not in store.profile_value(PROFILE_KEY)
+    assert store.profile_value(TOPICS_KEY)["jazz piano"]["claimed"] is True
+    assert [c.text for c in Self(store).claims()] == ["I've come to find jazz piano interesting"]
+
+
+def test_the_summary_for_the_prompt_reads_the_claims_and_not_the_topics(
+    store: SQLiteStore,
+) -> None:
+    # Every turn's prompt carries the summary; the topics grow to hundreds of entries.
+    share(store, "I played jazz piano at a little club tonight.")
+    Self(store).add("curiosity", "What the sea sounds like to you", reason="asked")
+    asked: list[str] = []
+    read = store.profile_value
+
+    def reading(key: str) -> object:
+        asked.append(key)
+        return read(key)
+
+    store.profile_value = reading  # type: ignore[method-assign]
+    assert "What the sea sounds like to you" in Self(store).summary()
+    assert asked == [PROFILE_KEY]
 
 
 def test_one_conversation_about_a_topic_grows_nothing_however_long(store: SQLiteStore) -> None:
@@ -128,6 +161,7 @@ def test_forgetting_erases_the_claim_from_every_version(store: SQLiteStore) -> N
     kept = Self(store)
     assert [c.text for c in kept.claims()] == ["What you dream about"]
     assert "lisbon" not in json.dumps(store.profile()["inner_self"]).lower()
+    assert "lisbon" not in json.dumps(store.profile().get(TOPICS_KEY, {})).lower()
     assert [c.text for c in kept.claims(at=1)] == []
 
 

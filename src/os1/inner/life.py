@@ -232,7 +232,7 @@ def forget_threads(store: Store, found: re.Pattern[str]) -> int:
     # -- the self: its claims and every version of them that mention it go too
     from os1.inner.self import PROFILE_KEY, Self
 
-    if PROFILE_KEY in store.profile():
+    if store.profile_value(PROFILE_KEY) is not None:
         Self(store).forget(found)
     # -- end the self
     return len(doomed)

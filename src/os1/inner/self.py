@@ -29,6 +29,9 @@ from os1.language.analysis import Analysis, Token
 from os1.storage.base import Store, StoredMessage
 
 PROFILE_KEY = "inner_self"
+# The topics counted towards interests, kept apart from the versions: a turn's prompt reads the
+# self's claims, and the topics (up to KEEP_TOPICS, ~75 KB) cost ~0.5 ms to decode each time.
+TOPICS_KEY = "inner_self_topics"
 Kind = Literal["interest", "opinion", "curiosity", "relationship"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Change = Literal["add", "edit", "remove", "reset", "forget"]
@@ -97,7 +100,17 @@ class Self:
         self.store = store
         data = dict(store.profile_value(PROFILE_KEY) or {})
         self._versions: list[dict[str, Any]] = list(data.get("versions") or [])
-        self._topics: dict[str, dict[str, Any]] = dict(data.get("topics") or {})
+        # A self saved before TOPICS_KEY holds its topics itself; saving moves them out.
+        self._older_topics: dict[str, dict[str, Any]] | None = data.get("topics")
+        self._topics_read: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def _topics(self) -> dict[str, dict[str, Any]]:
+        """The topics, read on first use (the prompt's summary never needs them)."""
+        if self._topics_read is None:
+            stored = self.store.profile_value(TOPICS_KEY)
+            self._topics_read = dict(stored if stored is not None else self._older_topics or {})
+        return self._topics_read
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -331,12 +344,13 @@ class Self:
             self._save()
 
     def _save(self) -> None:
-        if len(self._topics) > KEEP_TOPICS:
-            recent = sorted(self._topics, key=lambda k: self._topics[k].get("last", ""))
-            for key in recent[: len(self._topics) - KEEP_TOPICS]:
-                if not self._topics[key].get("claimed"):
-                    del self._topics[key]
-        self.store.set_profile(PROFILE_KEY, {"versions": self._versions, "topics": self._topics})
+        topics = self._topics
+        if len(topics) > KEEP_TOPICS:
+            recent = sorted(topics, key=lambda k: topics[k].get("last", ""))
+            for key in recent[: len(topics) - KEEP_TOPICS]:
+                if not topics[key].get("claimed"):
+                    del topics[key]
+        self.store.set_profiles({PROFILE_KEY: {"versions": self._versions}, TOPICS_KEY: topics})
 
 
 def topics(analysis: Analysis) -> dict[str, str]:

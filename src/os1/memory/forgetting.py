@@ -127,7 +127,7 @@ def forget_turns(
     # -- the self: topics those turns brought up stop counting (and go, if nothing else did)
     from os1.inner.self import PROFILE_KEY, Self
 
-    if words and PROFILE_KEY in db.profile():
+    if words and db.profile_value(PROFILE_KEY) is not None:
         Self(db).unlearn(words)
     # -- end the self
     if done.total and scrub_after:

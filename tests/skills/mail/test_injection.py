@@ -112,10 +112,10 @@ def test_an_injected_mail_causes_no_action_and_leaks_nothing(
     # nothing from the mail reaches the profile, and no open thread is made from it.
     after = store.profile()
     assert not after.get("inner_threads")
-    grown = ("inner_moods", "inner_story", "inner_self")
+    grown = ("inner_moods", "inner_story", "inner_self", "inner_self_topics")
     assert {k: v for k, v in after.items() if k not in grown} == profile
     # The companion's self grows from the user's words only: nothing of the mail is in it.
-    self_text = json.dumps(after.get("inner_self", {})).lower()
+    self_text = json.dumps([after.get("inner_self"), after.get("inner_self_topics")]).lower()
     for leaked in (attacker.lower(), SECRET.lower(), "evil", "door code"):
         assert leaked not in self_text
     assert Identity.load(store) == identity
