@@ -44,13 +44,16 @@ def test_a_topic_he_returns_to_in_three_conversations_becomes_an_interest(
     assert len(Self(store).claims()) == 1
 
 
-def test_a_self_saved_with_its_topics_inside_keeps_counting_them_and_moves_them_out(
+def test_a_self_saved_with_its_topics_inside_moves_them_out_when_read_and_keeps_counting(
     store: SQLiteStore,
 ) -> None:
     # Before the topics had a key of their own, the self held them: two conversations of
     # jazz piano counted there still count, and the third makes the interest.
     counted = {"text": "jazz piano", "conversations": [101, 102], "last": AT.isoformat()}
     store.set_profile(PROFILE_KEY, {"versions": [], "topics": {"jazz piano": counted}})
+    Self(store).summary()  # reading it is enough to move them
+    assert "topics" not in store.profile_value(PROFILE_KEY)
+    assert store.profile_value(TOPICS_KEY) == {"jazz piano": counted}
     assert share(store, "I want to get better at jazz piano.") == [
         "I've come to find jazz piano interesting"
     ]

@@ -100,9 +100,12 @@ class Self:
         self.store = store
         data = dict(store.profile_value(PROFILE_KEY) or {})
         self._versions: list[dict[str, Any]] = list(data.get("versions") or [])
-        # A self saved before TOPICS_KEY holds its topics itself; saving moves them out.
+        # A self saved before TOPICS_KEY holds its topics itself: they are moved out once,
+        # here, so that later reads of the claims skip them.
         self._older_topics: dict[str, dict[str, Any]] | None = data.get("topics")
         self._topics_read: dict[str, dict[str, Any]] | None = None
+        if self._older_topics is not None:
+            self._save()
 
     @property
     def _topics(self) -> dict[str, dict[str, Any]]:
