@@ -27,7 +27,9 @@ prints one table. On PostgreSQL each configuration also reports what a turn adds
 database's size. The server's idle CPU is measured per process before the first step and
 after the last, each time once every worker has started and the work left over is done.
 `--words N` pads messages so the echoed reply streams N pieces; `--varied` sends a new sentence
-each time instead of one of five fixed texts (whose parses the server keeps and reuses). A step
+each time instead of one of five fixed texts (whose parses the server keeps and reuses);
+`--grown` gives every account a long-time user's inner life first (a self with 500 counted
+topics and 20 claims, 60 days of journal marks), which new accounts never pay for. A step
 "breaks" when errors exceed 1%, p99 exceeds 2 s, or fewer than 90% of offered turns complete.
 
 Descriptors: each client process raises its soft limit to the hard one, and so does the bench
@@ -57,7 +59,10 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from os1.storage.base import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -417,10 +422,12 @@ def serve_takes_workers() -> bool:
     return "--workers" in shown.stdout
 
 
-def make_accounts(home: Path, count: int, url: str | None, tag: str) -> list[str]:
+def make_accounts(
+    home: Path, count: int, url: str | None, tag: str, *, grown: bool = False
+) -> list[str]:
     """One account and token per simulated user, in the database the server will use (a
     cheap argon2 setting: this is not a test of password hashing). `tag` keeps runs apart
-    in a shared PostgreSQL database."""
+    in a shared PostgreSQL database. `grown`: each with a long-time user's inner life."""
     from argon2 import PasswordHasher
 
     from os1.server.users import Users
@@ -429,12 +436,51 @@ def make_accounts(home: Path, count: int, url: str | None, tag: str) -> list[str
 
     store = open_store(home, "server", url) if url else SQLiteStore(home / DB_FILE, "server")
     users = Users(store, PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    tokens = []
+    tokens, ids = [], []
     for i in range(count):
-        users.add(f"{tag}u{i:05d}", "bench-password")
+        ids.append(users.add(f"{tag}u{i:05d}", "bench-password").id)
         tokens.append(users.create_token(f"{tag}u{i:05d}")[1])
     store.close()
+    for user_id in ids if grown else ():
+        user = open_store(home, user_id, url)
+        grow_inner_life(user)
+        user.close()
     return tokens
+
+
+def grow_inner_life(store: Store) -> None:
+    """What months of talk leave in a user's profile, at the sizes OS1 keeps: the self's
+    counted topics (KEEP_TOPICS) and claims, and the journal's marks (its KEEP_DAYS)."""
+    from datetime import date, timedelta
+
+    from os1.inner import journal
+    from os1.inner.self import KEEP_TOPICS, TOPICS_KEY, Self
+
+    me = Self(store)
+    for n in range(20):
+        me.add("interest", f"Your stories about place number {n}", reason="bench")
+    today = date(2026, 11, 30)
+    store.set_profiles(
+        {
+            TOPICS_KEY: {
+                f"topic {n}": {
+                    "text": f"topic {n}",
+                    "conversations": [n, n + 1],
+                    "last": "2026-11-01T10:00:00+00:00",
+                }
+                for n in range(KEEP_TOPICS)
+            },
+            journal.PROFILE_KEY: {
+                (today - timedelta(days=n)).isoformat(): {
+                    "id": None,
+                    "through": "2026-11-01T22:00:00+00:00",
+                    "state": "written",
+                    "by": "composed",
+                }
+                for n in range(1, journal.KEEP_DAYS + 1)
+            },
+        }
+    )
 
 
 def start_server(
@@ -602,6 +648,7 @@ class Plan:
     hold: int
     hold_rate: float
     hold_seconds: float
+    grown: bool = False
 
 
 def run_config(
@@ -612,7 +659,7 @@ def run_config(
     home.mkdir()
     largest = max([*plan.counts, plan.hold])
     made = time.perf_counter()
-    tokens = make_accounts(home, largest, database.url, tag)
+    tokens = make_accounts(home, largest, database.url, tag, grown=plan.grown)
     print(f"[{label}] {largest} accounts in {time.perf_counter() - made:.1f} s", flush=True)
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # Each socket is a descriptor and each open SQLite user three (file, WAL, shared memory):
@@ -680,6 +727,10 @@ def main() -> None:
         "--varied", action="store_true",
         help="A new sentence each message (default: 5 fixed texts, whose parses the server reuses)",
     )  # fmt: skip
+    parser.add_argument(
+        "--grown", action="store_true",
+        help="Give each account a long-time user's inner life first (500 topics, 20 claims)",
+    )  # fmt: skip
     parser.add_argument("--duration", type=float, default=60.0, help="Seconds per step")
     parser.add_argument(
         "--database", default="sqlite", metavar="URL|temp|sqlite",
@@ -710,7 +761,7 @@ def main() -> None:
         parser.error("nothing to run: give --users or --hold")
     plan = Plan(
         counts, duration, args.think, args.words, args.varied, args.clients, args.threads,
-        args.hold, args.hold_rate, args.hold_seconds,
+        args.hold, args.hold_rate, args.hold_seconds, args.grown,
     )  # fmt: skip
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # The server (a child: it inherits this) needs a descriptor per socket and per open user.
