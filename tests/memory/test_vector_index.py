@@ -3,6 +3,7 @@ and in step with everything that adds, replaces or forgets a memory."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +52,47 @@ def test_the_index_finds_by_hamming_distance_replaces_and_removes() -> None:
     index.add([7], vectors[[20]])  # a new vector for 7 replaces its old code
     assert len(index) == 48 and set(index.search(vectors[20], 2)) == {7, 21}
     assert index.search(vectors[0], 100)[:1] == [1] and len(index.search(vectors[0], 100)) == 48
+
+
+def test_the_index_returns_the_k_nearest_codes_nearest_first_and_ties_in_the_order_added() -> None:
+    rng = np.random.default_rng(4)
+    vectors = unit(rng, 400, dim=64)
+    index = BinaryIndex(64)
+    ids = list(range(101, 501))
+    index.add(ids, vectors)
+    codes = binary_codes(vectors)
+    for row in (0, 17, 399):
+        query = vectors[row]
+        distance = np.array(
+            [int(np.bitwise_count(code ^ binary_codes(query)[0]).sum()) for code in codes]
+        )
+        for k in (1, 10, 57, 399, 400, 1000):
+            expected = [ids[i] for i in np.argsort(distance, kind="stable")[:k]]
+            assert index.search(query, k) == expected
+
+
+def test_a_second_pass_reuses_the_vectors_the_first_read(store: SQLiteStore) -> None:
+    rng = np.random.default_rng(5)
+    memories = MemoryStore(store)
+    ids = add_episodes(memories, [f"memory {i}" for i in range(120)])
+    vectors = unit(rng, 120)
+    embed_all(memories, ids, vectors)
+    read: dict[int, np.ndarray] = {}
+    first = memories.nearest(vectors[3], 10, candidates=60, read=read)
+    assert first == memories.nearest(vectors[3], 10, candidates=60) and len(read) == 60
+    first_read = dict(read)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    moved = vectors[3] + 0.2 * vectors[4]
+    moved /= np.linalg.norm(moved)
+    again = memories.nearest(moved, 10, candidates=60, again=True, read=read)
+    store._db.set_trace_callback(None)
+    assert again == memories.nearest(moved, 10, candidates=60)
+    # Only the candidates the first pass did not read are read now.
+    unread = set(memories.index.vector_candidates(moved, 60, again=True)) - set(first_read)
+    fetched = [s for s in statements if "search_vector" in s]
+    read_now = {int(i) for s in fetched for i in re.findall(r"IN \(([^)]*)\)", s)[0].split(",")}
+    assert unread and read_now == unread
 
 
 def test_nearest_from_memory_matches_the_vec0_table(store: SQLiteStore) -> None:

@@ -398,7 +398,8 @@ class Recall:
             self._embedder_failed(exc)
             return self._lexical_only(lexical, query, k, reference)
         self._embedder_back()
-        dense = self.memories.nearest(vector, breadth.candidates)
+        read: dict[int, np.ndarray] = {}  # float vectors, for the feedback pass to reuse
+        dense = self.memories.nearest(vector, breadth.candidates, read=read)
         scores = self._fused(dense, lexical)
         searched = vector  # the vector whose cosines are in `scores`
         plain_best = max(scores.values(), default=0.0)
@@ -408,7 +409,7 @@ class Recall:
             if own:
                 moved = vector + FEEDBACK_WEIGHT * np.mean(list(own.values()), axis=0)
                 moved /= max(float(np.linalg.norm(moved)), 1e-12)
-                again = self.memories.nearest(moved, breadth.candidates, again=True)
+                again = self.memories.nearest(moved, breadth.candidates, again=True, read=read)
                 scores = self._fused(again, lexical)
                 searched = moved
         if not scores:

@@ -619,31 +619,38 @@ class MemoryStore:
         candidates: int = RERANK_CANDIDATES,
         *,
         again: bool = False,
+        read: dict[int, np.ndarray] | None = None,
     ) -> builtins.list[tuple[int, float]]:
         """Cosine-nearest memories as (id, similarity): the backend's vector index finds
         candidates, exact float vectors rerank them. `again`: a second search of the same
-        moment, which need not look for other connections' writes again."""
+        moment, which need not look for other connections' writes again. `read`: float
+        vectors read earlier in the same moment, by id, and where those read now are kept
+        (a second pass finds mostly the same candidates: at 100k memories, reading their
+        vectors again was a sixth of a search)."""
         scored = self.index.nearest(vector, limit, candidates)
         if scored is not None:
             return scored
-        dim = int(vector.shape[0])
         ids = self.index.vector_candidates(vector, candidates, again=again)
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        vec_rows = self.db.query(
-            f"SELECT e.memory_id, e.search_vector FROM memory_embeddings e JOIN memories m "
-            f"ON m.id = e.memory_id WHERE e.memory_id IN ({marks}) AND m.superseded_by IS NULL",
-            tuple(ids),
-        )
-        if not vec_rows:
+        known = read if read is not None else {}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            marks = ",".join("?" * len(missing))
+            for memory_id, blob in self.db.query(
+                f"SELECT e.memory_id, e.search_vector FROM memory_embeddings e JOIN memories m "
+                f"ON m.id = e.memory_id WHERE e.memory_id IN ({marks}) "
+                "AND m.superseded_by IS NULL",
+                tuple(missing),
+            ):
+                known[int(memory_id)] = np.frombuffer(blob, dtype=np.float32)
+        found = [i for i in ids if i in known]
+        if not found:
             return []
-        matrix = np.frombuffer(b"".join(r[1] for r in vec_rows), dtype=np.float32).reshape(
-            len(vec_rows), dim
-        )
+        matrix = np.stack([known[i] for i in found])
         scores = matrix @ np.asarray(vector, dtype=np.float32)
         order = np.argsort(-scores)[:limit]
-        return [(int(vec_rows[i][0]), float(scores[i])) for i in order]
+        return [(found[i], float(scores[i])) for i in order]
 
     def export(self) -> dict[str, Any]:
         """Everything OS1 knows about this user, as plain JSON-able data."""
