@@ -108,6 +108,21 @@ def test_latest_conversation_is_the_most_recently_active(store: Store) -> None:
     assert latest is not None and latest.id == a.id
     assert [c.id for c in store.list_conversations()] == [a.id, b.id]
     assert [c.id for c in store.list_conversations(limit=1)] == [a.id]
+    assert store.latest_conversation_id() == a.id
+
+
+def test_a_new_user_has_no_latest_conversation(store: Store) -> None:
+    assert store.latest_conversation() is None and store.latest_conversation_id() is None
+
+
+def test_a_conversation_is_owned_only_by_its_user(open_as: OpenAs) -> None:
+    ann, bob = open_as("ann"), open_as("bob")
+    conv = ann.create_conversation()
+    assert ann.own_conversation(conv.id) == conv.id
+    with pytest.raises(NotFound):
+        bob.own_conversation(conv.id)
+    with pytest.raises(NotFound):
+        ann.own_conversation(987_654_321)
 
 
 def test_messages_last_n_returns_the_most_recent_in_order(store: Store) -> None:

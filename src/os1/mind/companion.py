@@ -97,9 +97,9 @@ class Companion:
 
     def conversation_for(self, conversation_id: int | None, new: bool = False) -> int:
         if conversation_id is not None:
-            return self.store.get_conversation(conversation_id).id
-        latest = None if new else self.store.latest_conversation()
-        return latest.id if latest else self.store.create_conversation().id
+            return self.store.own_conversation(conversation_id)
+        latest = None if new else self.store.latest_conversation_id()
+        return latest if latest is not None else self.store.create_conversation().id
 
     async def turn(
         self,
@@ -579,10 +579,9 @@ class Companion:
         def warm() -> None:
             conv = conversation_id
             if conv is None:
-                latest = self.store.latest_conversation()
-                if latest is None:
+                conv = self.store.latest_conversation_id()
+                if conv is None:
                     return  # the first turn makes the conversation: nothing to evaluate yet
-                conv = latest.id
             # Two renderings that differ only after the user's words: the tokens they share
             # are the prompt up to the words' end, whatever the chat template.
             self._warm(conv, self.identity, (text, text + " and"))

@@ -225,6 +225,17 @@ class Store(ABC):
     @abstractmethod
     def latest_conversation(self) -> Conversation | None: ...
 
+    def latest_conversation_id(self) -> int | None:
+        """The id of `latest_conversation()`. A turn needs only this, and a conversation's
+        message count grows with it (backends answer without counting)."""
+        latest = self.latest_conversation()
+        return latest.id if latest is not None else None
+
+    def own_conversation(self, conversation_id: int) -> int:
+        """`conversation_id`, once it is known to exist and belong to this user (NotFound
+        otherwise): `get_conversation` without reading the rest."""
+        return self.get_conversation(conversation_id).id
+
     @abstractmethod
     def list_conversations(self, limit: int = 50) -> list[Conversation]: ...
 

@@ -42,6 +42,10 @@ _NEW_CONVERSATION_SQL = (
 )
 
 
+def _no_conversation(conversation_id: int) -> NotFound:
+    return NotFound(f"no conversation {conversation_id}", hint="`os1 history` lists conversations.")
+
+
 def conversation_of(row: Row) -> Conversation:
     return Conversation(
         int(row["id"]), row["title"], row["created_at"], row["updated_at"], int(row["n"])
@@ -117,9 +121,7 @@ class SQLStore(Store):
     def get_conversation(self, conversation_id: int) -> Conversation:
         rows = self.query(_CONVERSATION_SQL + "AND c.id = ?", (self.user_id, conversation_id))
         if not rows:
-            raise NotFound(
-                f"no conversation {conversation_id}", hint="`os1 history` lists conversations."
-            )
+            raise _no_conversation(conversation_id)
         return conversation_of(rows[0])
 
     def latest_conversation(self) -> Conversation | None:
@@ -127,6 +129,23 @@ class SQLStore(Store):
             _CONVERSATION_SQL + "ORDER BY c.updated_at DESC, c.id DESC LIMIT 1", (self.user_id,)
         )
         return conversation_of(rows[0]) if rows else None
+
+    def latest_conversation_id(self) -> int | None:
+        rows = self.query(
+            "SELECT id FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, id DESC "
+            "LIMIT 1",
+            (self.user_id,),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def own_conversation(self, conversation_id: int) -> int:
+        rows = self.query(
+            "SELECT id FROM conversations WHERE id = ? AND user_id = ?",
+            (conversation_id, self.user_id),
+        )
+        if not rows:
+            raise _no_conversation(conversation_id)
+        return int(rows[0][0])
 
     def list_conversations(self, limit: int = 50) -> list[Conversation]:
         rows = self.query(
