@@ -34,6 +34,17 @@ def add_episodes(memories: MemoryStore, texts: Sequence[str]) -> list[int]:
     )
 
 
+def embedded_episodes(
+    store: SQLiteStore, n: int, seed: int
+) -> tuple[MemoryStore, list[int], np.ndarray]:
+    """`n` episodes with random unit vectors, in the in-memory index's store."""
+    memories = MemoryStore(store)
+    ids = add_episodes(memories, [f"memory {i}" for i in range(n)])
+    vectors = unit(np.random.default_rng(seed), n)
+    embed_all(memories, ids, vectors)
+    return memories, ids, vectors
+
+
 def test_sign_bit_codes_are_the_ones_sqlite_vec_stores(store: SQLiteStore) -> None:
     vector = unit(np.random.default_rng(1), 1)[0]
     blob = store.query("SELECT vec_quantize_binary(?)", (vector.tobytes(),))[0][0]
@@ -72,11 +83,7 @@ def test_the_index_returns_the_k_nearest_codes_nearest_first_and_ties_in_the_ord
 
 
 def test_a_second_pass_reuses_the_vectors_the_first_read(store: SQLiteStore) -> None:
-    rng = np.random.default_rng(5)
-    memories = MemoryStore(store)
-    ids = add_episodes(memories, [f"memory {i}" for i in range(120)])
-    vectors = unit(rng, 120)
-    embed_all(memories, ids, vectors)
+    memories, _, vectors = embedded_episodes(store, 120, seed=5)
     read: dict[int, np.ndarray] = {}
     first = memories.nearest(vectors[3], 10, candidates=60, read=read)
     assert first == memories.nearest(vectors[3], 10, candidates=60) and len(read) == 60
@@ -96,11 +103,7 @@ def test_a_second_pass_reuses_the_vectors_the_first_read(store: SQLiteStore) -> 
 
 
 def test_nearest_from_memory_matches_the_vec0_table(store: SQLiteStore) -> None:
-    rng = np.random.default_rng(3)
-    memories = MemoryStore(store)
-    ids = add_episodes(memories, [f"memory {i}" for i in range(300)])
-    vectors = unit(rng, 300)
-    embed_all(memories, ids, vectors)
+    memories, ids, vectors = embedded_episodes(store, 300, seed=3)
     old = MemoryStore(store, memory_index=False)
     for row in (0, 123, 299):
         # Enough candidates to cover everything: both must give the exact ranking.

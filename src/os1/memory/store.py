@@ -637,13 +637,13 @@ class MemoryStore:
         missing = [i for i in ids if i not in known]
         if missing:
             marks = ",".join("?" * len(missing))
-            for memory_id, blob in self.db.query(
+            for row in self.db.query(
                 f"SELECT e.memory_id, e.search_vector FROM memory_embeddings e JOIN memories m "
                 f"ON m.id = e.memory_id WHERE e.memory_id IN ({marks}) "
                 "AND m.superseded_by IS NULL",
                 tuple(missing),
             ):
-                known[int(memory_id)] = np.frombuffer(blob, dtype=np.float32)
+                known[int(row[0])] = np.frombuffer(row[1], dtype=np.float32)
         found = [i for i in ids if i in known]
         if not found:
             return []
