@@ -624,9 +624,9 @@ class MemoryStore:
         """Cosine-nearest memories as (id, similarity): the backend's vector index finds
         candidates, exact float vectors rerank them. `again`: a second search of the same
         moment, which need not look for other connections' writes again. `read`: float
-        vectors read earlier in the same moment, by id, and where those read now are kept
-        (a second pass finds mostly the same candidates: at 100k memories, reading their
-        vectors again was a sixth of a search)."""
+        vectors read earlier in the same moment, by id, and where those read now are kept:
+        recall's feedback pass meets many of the first pass's candidates again (reading 200
+        vectors at 100k memories takes ~1 ms)."""
         scored = self.index.nearest(vector, limit, candidates)
         if scored is not None:
             return scored
