@@ -238,3 +238,21 @@ async def test_the_servers_scheduler_delivers_a_due_reminder_to_the_open_socket(
                 store.close()
             got = json.loads(await asyncio.wait_for(ws.recv(), 20))
     assert got["type"] == "notification" and "stretch your legs" in got["text"]
+
+
+def test_a_started_server_keeps_what_it_loaded_out_of_full_collections(home: Path) -> None:
+    # A full collection walks every tracked object with the GIL held: the language pipeline
+    # alone made each one ~80 ms, a pause every open turn waited for.
+    import gc
+
+    from os1.language import analyzer
+
+    gc.unfreeze()
+    try:
+        with TestClient(make_app(home), base_url="http://127.0.0.1"):
+            # The pipeline is loaded before the server takes turns, and frozen with the rest.
+            assert analyzer()._nlp is not None  # type: ignore[attr-defined]
+            walked = len(gc.get_objects())  # what a full collection would walk now
+            assert gc.get_freeze_count() > 50_000 and walked < gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
