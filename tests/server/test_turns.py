@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
@@ -256,3 +257,20 @@ def test_a_started_server_keeps_what_it_loaded_out_of_full_collections(home: Pat
             assert gc.get_freeze_count() > 50_000 and walked < gc.get_freeze_count()
     finally:
         gc.unfreeze()
+
+
+def test_a_server_whose_language_pipeline_does_not_load_still_starts(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from os1.language import use_analyzer
+    from os1.language.analysis import Analysis
+
+    class Missing:
+        name = "missing"
+
+        def analyze(self, text: str) -> Analysis:
+            raise OSError("no such model")
+
+    with use_analyzer(Missing()), TestClient(make_app(home), base_url="http://127.0.0.1") as c:
+        assert c.get("/healthz").status_code == 200
+    assert "did not load at start-up: no such model" in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,9 @@ def reminder_scheduler(home: Path, settings: Settings, **options: Any) -> Remind
     )
 
 
+log = logging.getLogger(__name__)
+
+
 def _settle_heap() -> None:
     """Load the language pipeline every turn reads, then take what is alive now out of the
     cyclic collector's sight.
@@ -79,7 +83,10 @@ def _settle_heap() -> None:
     objects are never collected, so this runs once, after a collection."""
     from os1.language import analyze
 
-    analyze("Hello.")
+    try:
+        analyze("Hello.")
+    except Exception as exc:  # noqa: BLE001 - a warm-up: the turns that need it say what failed
+        log.warning("the language pipeline did not load at start-up: %s", exc)
     gc.collect()
     gc.freeze()
 
