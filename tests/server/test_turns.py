@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import websockets
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from os1.language import analyzer, use_analyzer
+from os1.language.analysis import Analysis
 from os1.mind.outbox import deliver
 from os1.server import create_app
 from os1.skills import Skills
@@ -244,10 +247,6 @@ async def test_the_servers_scheduler_delivers_a_due_reminder_to_the_open_socket(
 def test_a_started_server_keeps_what_it_loaded_out_of_full_collections(home: Path) -> None:
     # A full collection walks every tracked object with the GIL held: the language pipeline
     # alone made each one ~80 ms, a pause every open turn waited for.
-    import gc
-
-    from os1.language import analyzer
-
     gc.unfreeze()
     try:
         with TestClient(make_app(home), base_url="http://127.0.0.1"):
@@ -262,9 +261,6 @@ def test_a_started_server_keeps_what_it_loaded_out_of_full_collections(home: Pat
 def test_a_server_whose_language_pipeline_does_not_load_still_starts(
     home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from os1.language import use_analyzer
-    from os1.language.analysis import Analysis
-
     class Missing:
         name = "missing"
 

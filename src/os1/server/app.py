@@ -36,6 +36,8 @@ from os1.skills import Skills
 from os1.skills.reminders.scheduler import ReminderScheduler
 from os1.storage import database_url_of, is_postgres_url, open_store
 
+log = logging.getLogger(__name__)
+
 WEB_DIR = Path(__file__).parent / "web"
 # Request bodies beyond this are refused before they are read (uploads have their own limit).
 JSON_BODY_LIMIT = 4 * 2**20
@@ -68,9 +70,6 @@ def reminder_scheduler(home: Path, settings: Settings, **options: Any) -> Remind
         leadership=leadership,
         **options,
     )
-
-
-log = logging.getLogger(__name__)
 
 
 def _settle_heap() -> None:
