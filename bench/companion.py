@@ -184,7 +184,7 @@ async def run_week(spec: str, home: Path, verbose: bool) -> Tally:
     settings = Settings(model=spec, temperature=0.4, context_window=2048)
     model = create_model(settings)
     store = SQLiteStore(home / f"{spec.replace(':', '_').replace('/', '_')}.db")
-    memory = LongTermMemory(store, "minilm")
+    memory = LongTermMemory(store)
     tally = Tally()
     day = [START]
     companion = Companion(store, model, settings, memory=memory, today=lambda: day[0])

@@ -10,11 +10,12 @@ With --database, memories live in PostgreSQL (each conversation a user of one da
 starts a throw-away cluster as tests/pg.py does) and the vec0 "before" is left out.
 Scores are at turn level: the first K distinct source turns (D<session>:<turn>) of one search
 of 100 hits. Latency: synthetic memories whose words follow LoCoMo's word frequencies, with
-random unit vectors standing in for their embeddings (ingesting 100k through MiniLM would take
-minutes); each query is a distinct LoCoMo question embedded by MiniLM inside the timing. The
-vec0 candidate search (before) and the in-memory binary index (after) run on the same store,
-query by query in turn, so that load on the machine hits both alike; "after, plain" is
-the in-memory index without recall's second, feedback-moved dense search and session vectors;
+random unit vectors standing in for their embeddings (ingesting 100k through the embedder
+would take minutes); each query is a distinct LoCoMo question embedded by the default embedder
+inside the timing. The vec0 candidate search (before) and the in-memory binary index (after)
+run on the same store, query by query in turn, so that load on the machine hits both alike;
+"after, plain" is the in-memory index without recall's second, feedback-moved dense search and
+session vectors;
 "after" is recall as configured without its reranker, "after, reranked" with it (the
 cross-encoder's cost does not grow with the store: it reads 20 hits). `--variants` includes
 "-rerank", the LoCoMo scores without the reranker, and "-deep", without the broader ranking
@@ -42,7 +43,7 @@ import numpy as np
 
 from os1.memory import Hit, LongTermMemory, Recall
 from os1.memory.dates import parse_session_datetime
-from os1.memory.embedders import Embedder
+from os1.memory.embedders import DEFAULT_EMBEDDER, Embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import PERSON_BOOST
 from os1.memory.rerankers import get_reranker
@@ -191,7 +192,7 @@ def locomo(
     vec0: bool = False,
     variants: dict[str, dict[str, Any]] | None = None,
     only: set[str] | None = None,
-    embedder: str = "minilm",
+    embedder: str = DEFAULT_EMBEDDER,
     reranker: str = "ms-marco",
 ) -> None:
     samples = json.loads(data.read_text())
@@ -347,7 +348,7 @@ def latency(sizes: list[int], tmp: Path, data: Path, reranker: str = "ms-marco")
     speakers = ["Caroline", "Melanie", "Joanna", "Nate", "Jon", "Gina"]
     for size in sizes:
         store = bench_store(tmp, f"synthetic-{size}", "bench")
-        memory = LongTermMemory(store, "minilm")  # type: ignore[arg-type]
+        memory = LongTermMemory(store)  # type: ignore[arg-type]
         batch = 5000
         start = time.perf_counter()
         for offset in range(0, size, batch):
@@ -431,7 +432,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--embedder",
-        default="minilm",
+        default=DEFAULT_EMBEDDER,
         help="the name of the registered embedder LoCoMo is scored with",
     )
     parser.add_argument(

@@ -154,7 +154,7 @@ async def overhead(turns: int, home: Path, with_memory: bool) -> None:
     model = ScriptedModel(replies=[reply])
     settings = Settings(model="scripted:echo")
     store = SQLiteStore(home / f"scripted-{with_memory}.db")
-    memory = LongTermMemory(store, "minilm") if with_memory else None
+    memory = LongTermMemory(store) if with_memory else None
     if memory is not None:
         memory.embedder.embed(["load the model before timing"])
     companion = Companion(store, model, settings, memory=memory)

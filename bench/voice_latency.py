@@ -248,7 +248,7 @@ async def main(
 
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(Path(tmp) / "voice.db")
-        memory = LongTermMemory(store, "minilm")
+        memory = LongTermMemory(store)
         companion = Companion(store, model, settings, memory=memory)
         if not anticipate:  # the baseline: the model sees the words only when the turn ends
             companion.anticipate = lambda text, conversation_id=None: None  # type: ignore[method-assign]
@@ -351,7 +351,10 @@ if __name__ == "__main__":
     options = parser.parse_args()
     asyncio.run(
         main(
-            options.n, options.end_of_turn_ms, options.verbose, options.echo,
+            options.n,
+            options.end_of_turn_ms,
+            options.verbose,
+            options.echo,
             anticipate=not options.no_anticipate,
         )  # fmt: skip
     )

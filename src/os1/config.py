@@ -97,7 +97,10 @@ class Settings(BaseSettings):
         description="postgresql://user:password@host/db to keep everything in PostgreSQL "
         "(many users, several workers); unset = the SQLite file in the OS1 home",
     )
-    embedder: str = Field("minilm", description="Sentence embedder for memory recall")
+    # os1.memory.embedders.DEFAULT_EMBEDDER (not imported: settings load before any model code)
+    embedder: str = Field(
+        "bge-small", description="Sentence embedder for memory recall (bge-small, minilm, openai)"
+    )
     # -- embedder = "openai": embeddings from an OpenAI-compatible server (vLLM, TEI, Ollama)
     embedder_url: str | None = Field(
         None,

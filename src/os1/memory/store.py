@@ -96,6 +96,8 @@ _COLUMNS = (
 _COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
 # The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
 # key: on `user_id` alone it may walk the user's whole (user_id, kind, said_at) index.
+_M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
+
 _OWNER = "(user_id || '')"
 
 # Forgettings done through any memory store of a connection, by connection. Caches built on a
@@ -283,8 +285,8 @@ class MemoryStore:
         return [(int(r[0]), str(r[1])) for r in rows]
 
     def forgettings(self) -> int:
-        """How many times memories of this store's connection were forgotten (in this
-        process): a cache of them is stale when it moves."""
+        """How many times memories of this store's connection were forgotten, or their
+        vectors made anew (in this process): a cache of them is stale when it moves."""
         return _forgettings.get(self.db, 0)
 
     def session_vector_sums(
@@ -337,15 +339,32 @@ class MemoryStore:
         )
         return [int(r[0]) for r in rows]
 
-    def own_vectors(self, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    def own_vectors(self, ids: Sequence[int], model: str | None = None) -> dict[int, np.ndarray]:
+        """The vectors of these memories themselves; with `model`, only those it made."""
         if not ids:
             return {}
+        which = "" if model is None else " AND model = ?"
         rows = self.db.query(
             f"SELECT memory_id, vector FROM memory_embeddings WHERE memory_id IN "
-            f"({','.join('?' * len(ids))})",
-            tuple(ids),
+            f"({','.join('?' * len(ids))}){which}",
+            (*ids, *([] if model is None else [model])),
         )
         return {r[0]: np.frombuffer(r[1], dtype=np.float32) for r in rows}
+
+    def embedded_by_other(self, model: str, limit: int = 64) -> builtins.list[Memory]:
+        """Memories whose vectors another embedder made, oldest first: the embedder setting
+        changed (or its default did), and cosines between two models' vectors mean nothing."""
+        rows = self.db.query(
+            f"SELECT {_M_COLUMNS} FROM memories m JOIN memory_embeddings e "
+            "ON e.memory_id = m.id WHERE m.user_id = ? AND e.model != ? ORDER BY m.id LIMIT ?",
+            (self.user_id, model, limit),
+        )
+        return self._hydrate(rows)
+
+    def vectors_replaced(self) -> None:
+        """Say that vectors were made anew: caches built on them (recall's session means)
+        start over, as after forgetting."""
+        _forgettings[self.db] = _forgettings.get(self.db, 0) + 1
 
     # -- forgetting ---------------------------------------------------------------------
 

@@ -227,7 +227,7 @@ def _index_file(
         embedder = ctx.memory.embedder
         vectors = embedder.embed([f"{relative}: {c}" for c in chunks])
         memories.set_embeddings(
-            embedder.name, [(i, v, v) for i, v in zip(ids, vectors, strict=True)]
+            embedder.model_id, [(i, v, v) for i, v in zip(ids, vectors, strict=True)]
         )
     with ctx.store.transaction() as db:
         db.execute(
