@@ -94,10 +94,9 @@ _COLUMNS = (
 
 
 _COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
+_M_COLUMNS = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))  # the same, read through `m`
 # The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
 # key: on `user_id` alone it may walk the user's whole (user_id, kind, said_at) index.
-_M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in _COLUMNS.split(","))
-
 _OWNER = "(user_id || '')"
 
 # Forgettings done through any memory store of a connection, by connection. Caches built on a
