@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     # -- end embedder = "openai"
     reranker: str = Field(
         "ms-marco",
-        description="Cross-encoder that rereads recall's best 20 memories with the question "
-        "(~100 ms of one core a search); none = off, e.g. for a server of many users",
+        description="Cross-encoder that rereads recall's best 30 memories with the question "
+        "(~150-250 ms of one core a search); none = off, e.g. for a server of many users",
     )
     memory: bool = Field(True, description="Keep long-term memory and recall it in replies")
     memory_model: Literal["auto", "on", "off"] = Field(

@@ -128,10 +128,13 @@ NAMED_DATES_CACHE_SIZE = 4096
 # standardised reranker score: the two count alike, no weight tuned. Decided on LoCoMo conv-26
 # (Recall@10 0.737 → 0.789, multi-hop 0.35 → 0.42) and checked unchanged on conv-30 (0.808 →
 # 0.821). The reranker alone, ignoring recall's own score, lost on both (0.730, 0.791): it
-# knows nothing of dates, sessions or feedback. 20 is twice the usual k: 15 gave half the
-# gain, 30 to 50 no more (0.799-0.805 over both), for ~5 ms a pair on one core. Windows
-# (above) still lose with it on conv-30: 0.821 → 0.796.
-RERANK_TOP = 20
+# knows nothing of dates, sessions or feedback. With MiniLM's vectors 20 was the knee: 15 gave
+# half the gain, 30 to 50 no more (0.799-0.805 over both). With bge-small's (the default since)
+# more of the answers sit at places 20-30, and the cross-encoder lifts them: `os1 memory search`
+# R@10 0.796 at 20, 0.812 at 25, 0.820 at 30 (conv-26 0.793 → 0.817, conv-30 0.802 → 0.827),
+# 0.820 at 40 with R@50 down 0.937 → 0.931; MiniLM at 30 stayed put (0.790 → 0.792). So 30,
+# for ~5-8 ms of one core a pair. Windows (above) still lose with it on conv-30: 0.821 → 0.796.
+RERANK_TOP = 30
 # A search asked for more hits than the reranker rereads (`os1 memory search --k 50`, a tool
 # reading deep) keeps that head as it is and fills the rest from a broader ranking: windows of
 # turns (above), the person the question names (PERSON_BOOST) and DEEP_CANDIDATES per side.
