@@ -15,11 +15,10 @@ would take minutes); each query is a distinct LoCoMo question embedded by the de
 inside the timing. The vec0 candidate search (before) and the in-memory binary index (after)
 run on the same store, query by query in turn, so that load on the machine hits both alike;
 "after, plain" is the in-memory index without recall's second, feedback-moved dense search and
-session vectors;
-"after" is recall as configured without its reranker, "after, reranked" with it (the
-cross-encoder's cost does not grow with the store: it reads 20 hits). `--variants` includes
-"-rerank", the LoCoMo scores without the reranker, and "-deep", without the broader ranking
-that fills a search below the 20 reread hits (R@20 and R@50 move, R@10 does not).
+session vectors; "after" is recall as configured without its reranker, "after, reranked" with
+it (the cross-encoder's cost does not grow with the store: it reads 30 hits). `--variants`
+includes "-rerank", the LoCoMo scores without the reranker, and "-deep", without the broader
+ranking that fills a search below the 30 reread hits (R@50 moves, R@10 and R@20 do not).
 Targets: Recall@10 >= 0.80 on categories 1-4, no language model at query time; search p95 <= 20
 ms at 100k memories.
 """

@@ -351,10 +351,7 @@ if __name__ == "__main__":
     options = parser.parse_args()
     asyncio.run(
         main(
-            options.n,
-            options.end_of_turn_ms,
-            options.verbose,
-            options.echo,
+            options.n, options.end_of_turn_ms, options.verbose, options.echo,
             anticipate=not options.no_anticipate,
         )  # fmt: skip
     )
