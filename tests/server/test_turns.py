@@ -13,6 +13,7 @@ import websockets
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from os1.inner import threads
 from os1.language import analyzer, use_analyzer
 from os1.language.analysis import Analysis
 from os1.mind.outbox import deliver
@@ -248,10 +249,14 @@ def test_a_started_server_keeps_what_it_loaded_out_of_full_collections(home: Pat
     # A full collection walks every tracked object with the GIL held: the language pipeline
     # alone made each one ~80 ms, a pause every open turn waited for.
     gc.unfreeze()
+    threads._parse_date.cache_clear()
     try:
         with TestClient(make_app(home), base_url="http://127.0.0.1"):
             # The pipeline is loaded before the server takes turns, and frozen with the rest.
             assert analyzer()._nlp is not None  # type: ignore[attr-defined]
+            # So are dateparser's tables, built on the first phrase it reads (~85 ms): that
+            # was the first turn to name a day.
+            assert threads._parse_date.cache_info().misses >= 1
             walked = len(gc.get_objects())  # what a full collection would walk now
             assert gc.get_freeze_count() > 50_000 and walked < gc.get_freeze_count()
     finally:
