@@ -17,7 +17,8 @@ the server's. Each user says something on average every `--think` seconds
 Per step it prints users, offered and achieved turns/s, the time from sending a message to its
 `done` event (p50/p99: with the scripted model this is the server's overhead per turn plus
 loopback), errors, sockets held, the server's CPU per turn (utime+stime of every process in the
-server's tree over the step, divided by the turns completed), PostgreSQL's CPU per turn (only for
+server's tree over the step and until the step's turns are consolidated, in the pause after
+them, divided by the turns completed), PostgreSQL's CPU per turn (only for
 `--database temp`, whose processes we know), the server's and the client's CPU use, and the
 server's resident memory summed over its tree (shared pages of forked workers count once per
 worker). `--hold N` opens N conversations, keeps them open `--hold-seconds` at `--hold-rate`
@@ -94,8 +95,11 @@ WHEN = [
 ]  # fmt: skip
 FEELINGS = ["", "and it felt great", "and I am still annoyed", "which was a relief", "honestly"]
 TICK = os.sysconf("SC_CLK_TCK")
-# The server consolidates a user's memories this many seconds after their turn.
-CONSOLIDATE_AFTER = 5.0
+# The server consolidates a user's memories in the pause after their turns (its defaults: after
+# this much quiet, or this long after the first turn waiting); each step counts the server's
+# CPU until the last of its turns are consolidated, since that work is theirs.
+CONSOLIDATE_AFTER = 20.0
+CONSOLIDATE_WITHIN = 120.0
 
 
 # -- measurements ---------------------------------------------------------------------------
@@ -220,6 +224,19 @@ def idle_cpu(
     shares = [100 * (cpu_seconds([pid]) - used) / seconds for pid, used in start.items()]
     each = ", ".join(f"{share:.1f}" for share in shares)
     return f"{sum(shares):.1f}% of a core ({len(shares)} processes: {each})"
+
+
+def drain(pids: list[int], idle_share: float = 0.02) -> None:
+    """Wait until the consolidations the step's last turns started are done: the quiet they
+    wait for, then until the server uses under `idle_share` of a core. The idle server's own
+    CPU meanwhile (timers, pings: ~0.5 % of a core) is counted with the step's turns."""
+    time.sleep(CONSOLIDATE_AFTER + 1)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        used = cpu_seconds(pids)
+        time.sleep(1.0)
+        if cpu_seconds(pids) - used < idle_share:
+            break
 
 
 def rss_mb(pids: list[int]) -> float:
@@ -380,9 +397,10 @@ def run_step(
         for pipe in pipes:
             pipe.send(window)
         results = [receive(pipe, proc) for pipe, proc in zip(pipes, procs, strict=True)]
+        step.wall = time.monotonic() - t0
         # Workers that started or ended during the step: the tree as it is now counts too.
         server_pids = sorted(set(server_pids) | set(process_tree(server.pid)))
-        step.wall = time.monotonic() - t0
+        drain(server_pids)
         step.server_cpu = cpu_seconds(server_pids) - cpu0
         if db_pid:
             step.db_cpu = cpu_seconds(sorted(set(db_pids) | set(process_tree(db_pid)))) - db0
@@ -491,7 +509,7 @@ def start_server(
         config += f"database_url = {json.dumps(url)}\n"
     config += (
         f"[server]\nsingle_user = false\ncache_users = {cache}\n"
-        f"consolidate_after = {CONSOLIDATE_AFTER}\n"
+        f"consolidate_after = {CONSOLIDATE_AFTER}\nconsolidate_within = {CONSOLIDATE_WITHIN}\n"
     )
     if threads is not None:
         config += f"turn_threads = {threads}\n"
@@ -704,7 +722,7 @@ def run_config(
             print(row(step), flush=True)
             steps.append(step)
         if steps:
-            idle = idle_cpu(proc, serving, after=CONSOLIDATE_AFTER + 1)
+            idle = idle_cpu(proc, serving)
             print(f"[{label}] idle after the steps: {idle}", flush=True)
     finally:
         stop_server(proc)

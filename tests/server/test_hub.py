@@ -153,3 +153,74 @@ async def test_a_user_whose_database_is_slow_does_not_hold_up_another(
     await slow
     await hub.aclose()
     assert finished == ["quick", "slow"]
+
+
+def count_consolidations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float]]:
+    """(user, loop time) of each consolidation the hub starts."""
+    from os1.memory import LongTermMemory
+
+    runs: list[tuple[str, float]] = []
+    consolidate = LongTermMemory.aconsolidate
+
+    async def counted(self: LongTermMemory) -> int:
+        runs.append((self.store.user_id, asyncio.get_running_loop().time()))
+        return await consolidate(self)
+
+    monkeypatch.setattr(LongTermMemory, "aconsolidate", counted)
+    return runs
+
+
+async def settled(hub: Hub, user: str, timeout: float = 20.0) -> list[Any]:
+    """The user's memories still waiting to be consolidated, once none are (or time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        async with hub.use(user) as runtime:
+            assert runtime.memory is not None
+            waiting = runtime.memory.store.pending()
+        if not waiting or time.monotonic() > deadline:
+            return waiting
+        await asyncio.sleep(0.05)
+
+
+async def test_a_users_quick_turns_are_consolidated_together_in_the_pause_after_them(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = make_hub(home, consolidate_after=1.0, consolidate_within=60)
+    await reply(hub, "warm", "hello")  # loads what every first turn loads
+    runs = count_consolidations(monkeypatch)
+    # 1.2 s of talk, never 1 s of quiet.
+    for text in ("my sister Ann lives in Leeds", "she is a nurse", "we talk every Sunday"):
+        if text != "my sister Ann lives in Leeds":
+            await asyncio.sleep(0.6)
+        await reply(hub, "ann", text)
+    assert [user for user, _ in runs if user == "ann"] == []  # nothing between the turns
+    assert await settled(hub, "ann") == []
+    assert [user for user, _ in runs if user == "ann"] == ["ann"]  # all three turns in one run
+    await hub.aclose()
+
+
+async def test_a_user_who_never_pauses_is_still_consolidated_within_the_limit(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = make_hub(home, consolidate_after=30, consolidate_within=0.5)
+    await reply(hub, "warm", "hello")
+    runs = count_consolidations(monkeypatch)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while loop.time() - started < 2.0:  # a turn every 0.1 s: never 30 s of quiet
+        await reply(hub, "ann", "and another thing")
+        await asyncio.sleep(0.1)
+    ended = loop.time()
+    # Quiet never came, so only the limit started these, while the talk went on.
+    assert [when for user, when in runs if user == "ann" and when < ended]
+    await hub.aclose()
+
+
+async def test_closing_the_hub_stops_consolidations_still_waiting_for_a_pause(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = make_hub(home, consolidate_after=30, consolidate_within=60)
+    runs = count_consolidations(monkeypatch)
+    await reply(hub, "ann", "my sister Ann lives in Leeds")
+    await asyncio.wait_for(hub.aclose(), 10)  # does not wait out the quiet
+    assert runs == []

@@ -87,6 +87,7 @@ class Hub:
         # Guards the cache against the worker threads that build users' parts.
         self._lock = threading.Lock()
         self._consolidating: dict[str, asyncio.Task[None]] = {}
+        self._last_turn: dict[str, float] = {}  # loop time of each waiting user's last turn
         self._upkeep: set[asyncio.Task[None]] = set()
         self._consolidate_gate: asyncio.Semaphore | None = None
 
@@ -252,29 +253,54 @@ class Hub:
     # -- memory upkeep ------------------------------------------------------------------
 
     def consolidate_soon(self, user_id: str) -> None:
-        """Embed and derive new memories shortly after a turn, one user at a time."""
+        """Embed and derive a user's new memories in the next pause of their talk, one user
+        at a time: `consolidate_after` seconds after their last turn, and no later than
+        `consolidate_within` seconds after the first turn still waiting.
+
+        A conversation's turns then go in one batch, not one each: in-process (40 users,
+        the bench's scripted model), consolidating every third turn instead of every turn
+        cost ~0.6-0.9 ms less CPU a turn, every sixth ~1.1 ms (of ~6). Nothing waits for it
+        meanwhile: the prompt leaves out the memories its history already shows (the turns
+        waiting are there), and a question about the user's facts consolidates first."""
         if not self.settings.memory or self._consolidate_gate is None:
             return
+        loop = asyncio.get_running_loop()
+        self._last_turn[user_id] = loop.time()
         if user_id in self._consolidating:
-            return  # the pending run will see this turn too
-        task = asyncio.get_running_loop().create_task(self._consolidate(user_id))
+            return  # the waiting run sees this turn too, and waits for the pause after it
+        task = loop.create_task(self._consolidate(user_id, loop.time()))
         self._consolidating[user_id] = task
         # Kept until done, running or waiting, so that closing can stop every one of them.
         self._upkeep.add(task)
         task.add_done_callback(self._upkeep.discard)
 
-    async def _consolidate(self, user_id: str) -> None:
+    async def _consolidate(self, user_id: str, first: float) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.sleep(self.options.consolidate_after)
+            while True:
+                last = self._last_turn.get(user_id, first)
+                due = min(
+                    last + self.options.consolidate_after, first + self.options.consolidate_within
+                )
+                if due <= loop.time():
+                    break
+                await asyncio.sleep(due - loop.time())
             assert self._consolidate_gate is not None
             async with self._consolidate_gate, self.use(user_id) as runtime:
-                self._consolidating.pop(user_id, None)
+                # From here a new turn waits for a run of its own.
+                self._forget_waiting(user_id)
                 if runtime.memory is not None:
                     await runtime.memory.aconsolidate()
         except Exception:  # noqa: BLE001 - upkeep must never take the server down
             log.exception("consolidating memories failed for a user")
         finally:
-            self._consolidating.pop(user_id, None)
+            self._forget_waiting(user_id)
+
+    def _forget_waiting(self, user_id: str) -> None:
+        """Drop this task's record of waiting (not a newer run's)."""
+        if self._consolidating.get(user_id) is asyncio.current_task():
+            del self._consolidating[user_id]
+            self._last_turn.pop(user_id, None)
 
     async def aclose(self) -> None:
         # Runs not started yet are cancelled; one already consolidating (its store work is on

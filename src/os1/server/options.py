@@ -21,7 +21,12 @@ class ServerOptions(BaseModel):
     )
     max_message_chars: int = Field(32_000, ge=1)
     max_upload_bytes: int = Field(25 * 2**20, ge=1024)
-    consolidate_after: float = Field(2.0, ge=0, description="Seconds after a turn")
+    consolidate_after: float = Field(
+        20.0, ge=0, description="Seconds of quiet after a user's turn before consolidating"
+    )
+    consolidate_within: float = Field(
+        120.0, ge=0, description="Longest a turn waits to be consolidated while talk goes on"
+    )
     secure_cookies: bool = Field(False, description="HTTPS-only login cookie even on plain HTTP")
     sqlite_cache_kib: int = Field(512, ge=64, description="Page cache per user connection")
     scheduler: bool = Field(
