@@ -62,6 +62,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from os1.server.options import ServerOptions
+
 if TYPE_CHECKING:
     from os1.storage.base import Store
 
@@ -95,11 +97,10 @@ WHEN = [
 ]  # fmt: skip
 FEELINGS = ["", "and it felt great", "and I am still annoyed", "which was a relief", "honestly"]
 TICK = os.sysconf("SC_CLK_TCK")
-# The server consolidates a user's memories in the pause after their turns (its defaults: after
-# this much quiet, or this long after the first turn waiting); each step counts the server's
-# CPU until the last of its turns are consolidated, since that work is theirs.
-CONSOLIDATE_AFTER = 20.0
-CONSOLIDATE_WITHIN = 120.0
+# The server consolidates a user's memories in the pause after their turns, as deployed (this
+# much quiet after the last); each step counts the server's CPU until the last of its turns
+# are consolidated, since that work is theirs.
+CONSOLIDATE_AFTER = ServerOptions().consolidate_after
 
 
 # -- measurements ---------------------------------------------------------------------------
@@ -509,7 +510,7 @@ def start_server(
         config += f"database_url = {json.dumps(url)}\n"
     config += (
         f"[server]\nsingle_user = false\ncache_users = {cache}\n"
-        f"consolidate_after = {CONSOLIDATE_AFTER}\nconsolidate_within = {CONSOLIDATE_WITHIN}\n"
+        f"consolidate_after = {CONSOLIDATE_AFTER}\n"
     )
     if threads is not None:
         config += f"turn_threads = {threads}\n"
