@@ -95,6 +95,28 @@ def test_a_pooled_connection_carries_no_user_into_the_next_work(postgres_url: st
             assert row is not None and tuple(row) == ("", 0)
 
 
+def test_reads_that_fail_or_set_search_settings_carry_no_user_either(postgres_url: str) -> None:
+    # A read names its user and runs in one pipelined round trip; the name must end with it
+    # whether the read succeeds, fails, or sets pgvector's settings as well.
+    alice, _ = two_users(postgres_url)
+    fill(alice)
+    with pytest.raises(StorageError):
+        alice.query("SELECT 1 / (COUNT(*) - COUNT(*)) FROM memories")
+    for _ in range(2):  # the first call learns which settings the server takes
+        rows = alice.query_with({"hnsw.ef_search": "40"}, "SELECT COUNT(*) FROM memories")
+        assert rows[0][0] == 1
+    pool = pool_for(postgres_url)
+    with pool.connection() as first, pool.connection() as second:
+        for conn in (first, second):
+            row = conn.execute(
+                "SELECT COALESCE(current_setting('os1.user_id', true), ''), "
+                "COALESCE(current_setting('hnsw.ef_search', true), ''), "
+                "(SELECT COUNT(*) FROM memories)"
+            ).fetchone()
+            assert row is not None and row[0] == "" and row[2] == 0
+            assert row[1] != "40"
+
+
 def test_tables_a_component_migrates_later_are_locked_too(postgres_url: str) -> None:
     alice, bob = two_users(postgres_url)
     table = f"later_{uuid.uuid4().hex[:8]}"

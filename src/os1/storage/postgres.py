@@ -491,32 +491,40 @@ class PostgresStore(SQLStore):
         later reads set them in one statement."""
         names = tuple(settings)
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool.connection() as conn:
                 accepted = _accepted_settings.get((self.url, names))
                 if accepted is None:
-                    conn.execute("SELECT " + SCOPE_SQL, self._scope)
-                    accepted = []
-                    for name in names:
-                        try:
-                            with conn.transaction():  # a savepoint: a refusal is undone
-                                conn.execute(
-                                    "SELECT set_config(%s, %s, true)", (name, settings[name])
-                                )
-                            accepted.append(name)
-                        except (pg_errors.UndefinedObject, pg_errors.InvalidParameterValue):
-                            pass
-                    _accepted_settings[(self.url, names)] = accepted
-                else:
-                    # The user and the settings in one statement: one round trip fewer.
+                    with conn.transaction():
+                        accepted = self._accepted(conn, settings)
+                        cur = conn.execute(translate(sql), tuple(params))
+                        return list(cur.fetchall()) if cur.description is not None else []
+                # The user and the settings in one statement, pipelined with the read as
+                # one implicit transaction (see `query`): one round trip.
+                with conn.pipeline():
                     conn.execute(
                         "SELECT "
                         + ", ".join([SCOPE_SQL, *("set_config(%s, %s, true)" for _ in accepted)]),
                         [*self._scope, *(v for name in accepted for v in (name, settings[name]))],
                     )
-                cur = conn.execute(translate(sql), tuple(params))
+                    cur = conn.execute(translate(sql), tuple(params))
                 return list(cur.fetchall()) if cur.description is not None else []
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
+
+    def _accepted(self, conn: psycopg.Connection[PgRow], settings: dict[str, str]) -> list[str]:
+        """Names the user and tries each setting in `conn`'s open transaction; remembers
+        and returns those the server took."""
+        conn.execute("SELECT " + SCOPE_SQL, self._scope)
+        accepted = []
+        for name in settings:
+            try:
+                with conn.transaction():  # a savepoint: a refusal is undone
+                    conn.execute("SELECT set_config(%s, %s, true)", (name, settings[name]))
+                accepted.append(name)
+            except (pg_errors.UndefinedObject, pg_errors.InvalidParameterValue):
+                pass
+        _accepted_settings[(self.url, tuple(settings))] = accepted
+        return accepted
 
     def create_vector_table(self, dim: int) -> None:
         """pgvector's table of `dim`-dimensional search vectors with its HNSW (cosine) index,
