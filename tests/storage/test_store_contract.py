@@ -283,6 +283,34 @@ def test_one_profile_value_is_read_as_the_whole_profile_holds_it(open_as: OpenAs
     assert alice.profile_value("timezone") is None
 
 
+def test_a_steady_stretch_reads_the_profile_as_of_its_first_read_and_its_own_writes_always(
+    open_as: OpenAs,
+) -> None:
+    here = open_as("alice")
+    there = open_as("alice")  # another connection, or another worker, of the same user
+    here.set_profile("mood", "calm")
+    assert here.profile_value("mood") == "calm"
+    there.set_profile("mood", "busy")  # before the stretch
+    with here.steady():
+        assert here.profile_value("mood") == "busy"  # the first read looks
+        there.set_profile("mood", "tired")  # during the stretch
+        assert here.profile_values("mood") == {"mood": "busy"}  # as of its first read
+        here.set_profile("name", "Sam")  # its own writes always count
+        assert here.profile() == {"mood": "tired", "name": "Sam"}
+        with here.transaction() as db:
+            db.execute(
+                "UPDATE profile SET value = ? WHERE user_id = ? AND key = ?",
+                ('"Samantha"', here.user_id, "name"),
+            )
+            assert here.profile_value("name") == "Samantha"  # inside, uncommitted
+        mine = here.profile_value("name")
+        assert mine == "Samantha"
+        with here.steady():  # nested: the same stretch
+            there.set_profile("mood", "sleepy")
+            assert here.profile_value("mood") == "tired"
+    assert here.profile_value("mood") == "sleepy"  # after the stretch, as it is now
+
+
 def test_two_writers_ensuring_one_conversation_get_the_same_one(open_as: OpenAs) -> None:
     stores = [open_as("alice") for _ in range(4)]
     got = run_together(*(lambda s=s: s.ensure_conversation("outbox", "Hi") for s in stores))

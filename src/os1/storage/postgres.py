@@ -405,6 +405,12 @@ class PostgresStore(SQLStore):
         self._key = (url, user_id)
         self._scope = scope_args(user_id)
         self._pool = pool_for(url)
+        # Transactions this store has ended, from any thread: a steady stretch's profile
+        # rows are read again after each (see `steady`).
+        self._ended = 0
+        # This thread's open `steady` blocks (.depth) and the profile's rows as the stretch
+        # read them (.rows: (transactions ended then, [(key, JSON)]), or None).
+        self._steady = threading.local()
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise storage_error(exc, self.url) from None
@@ -435,6 +441,7 @@ class PostgresStore(SQLStore):
                     yield PgTransaction(conn)
                 finally:
                     del held[self._key]
+                    self._ended += 1  # committed or not, what a stretch read may be stale
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
 
@@ -454,6 +461,51 @@ class PostgresStore(SQLStore):
                 return list(cur.fetchall()) if cur.description is not None else []
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
+
+    # -- the profile in a steady stretch ------------------------------------------------
+
+    @contextmanager
+    def steady(self) -> Iterator[None]:
+        # A turn's trip to a worker thread reads the profile about ten times (persona, time
+        # zone, inner life, self, journal), each a round trip here: within a stretch the
+        # whole profile is read once and kept until this store ends a transaction (its own
+        # writes always show); other processes' writes show from the next stretch.
+        depth = getattr(self._steady, "depth", 0)
+        if not depth:
+            self._steady.rows = None
+        self._steady.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._steady.depth = depth
+            if not depth:
+                self._steady.rows = None
+
+    def profile(self) -> dict[str, Any]:
+        rows = self._steady_rows()
+        if rows is None:
+            return super().profile()
+        return {key: json.loads(value) for key, value in rows}
+
+    def profile_values(self, *keys: str) -> dict[str, Any]:
+        rows = self._steady_rows()
+        if rows is None:
+            return super().profile_values(*keys)
+        wanted = set(keys)
+        return {key: json.loads(value) for key, value in rows if key in wanted}
+
+    def _steady_rows(self) -> list[tuple[str, str]] | None:
+        """The profile's (key, JSON) rows as this thread's steady stretch read them; None
+        outside a stretch, and inside this user's open transaction (whose reads must see
+        its own uncommitted writes)."""
+        if not getattr(self._steady, "depth", 0) or self._key in _in_transaction():
+            return None
+        kept = self._steady.rows
+        if kept is None or kept[0] != self._ended:
+            ended = self._ended
+            rows = self.query("SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,))
+            kept = self._steady.rows = (ended, [(r[0], r[1]) for r in rows])
+        return kept[1]
 
     @property
     def schema_version(self) -> int:
