@@ -7,7 +7,9 @@ session's throw-away database (`postgres_url`, from tests/pg.py).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +18,8 @@ import pytest
 
 from os1.memory import LongTermMemory
 from os1.memory.embedders import Embedder, HashingEmbedder
-from os1.memory.store import MemoryStore, NewMemory
+from os1.memory.importers import ImportedMessage
+from os1.memory.store import Memory, MemoryStore, NewMemory
 from os1.server.users import purge_user_data
 from os1.storage import Store, open_store
 from os1.storage.postgres import PostgresStore
@@ -325,3 +328,35 @@ def test_memories_embedded_by_another_model_are_embedded_again_once(open_as: Ope
     search = own[ids[1]] + 0.5 * (own[ids[0]] + own[ids[2]])
     found = after.store.nearest(search / np.linalg.norm(search), 1)
     assert found[0][0] == ids[1] and found[0][1] > 0.999
+
+
+def test_two_processes_consolidating_one_user_at_once_store_each_fact_once(
+    open_as: OpenStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two stores of one user, as two workers (or `os1 memory search` beside the server)
+    # hold them, consolidate the same pending turns at once.
+    first, second = memory_of(open_as("cleo")), memory_of(open_as("cleo"))
+    said = ["My sister's name is Ana.", "I live in Lisbon.", "I work as a nurse."]
+    first.import_messages(
+        [ImportedMessage(str(i), "user", text, None, "s1", None) for i, text in enumerate(said)]
+    )
+    # Where nothing keeps the runs apart, both look at a fact's slot before either stores
+    # it. (Kept apart, the first waits out the meeting once, then goes on alone.)
+    meet = threading.Barrier(2, timeout=0.5)
+    look = MemoryStore.active_in_slot
+
+    def looked_at_together(self: MemoryStore, subject: str, attribute: str) -> list[Memory]:
+        found = look(self, subject, attribute)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+        return found
+
+    monkeypatch.setattr(MemoryStore, "active_in_slot", looked_at_together)
+    runs = [threading.Thread(target=m.consolidate) for m in (first, second)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=30)
+    facts = [(m.subject, m.attribute, m.value) for m in first.store.list() if m.kind != "episode"]
+    assert len(facts) >= len(said)
+    assert sorted(facts) == sorted(set(facts))

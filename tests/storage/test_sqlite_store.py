@@ -1,4 +1,7 @@
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -237,3 +240,36 @@ def test_a_steady_stretch_sees_others_profile_changes_at_its_first_read_and_its_
     finally:
         here.close()
         there.close()
+
+
+def test_an_exclusive_stretch_keeps_another_process_of_the_same_user_waiting(home: Path) -> None:
+    # `os1 memory search` beside `os1 serve`: two processes on one file.
+    holder = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from os1.storage import SQLiteStore\n"
+        "store = SQLiteStore(Path(sys.argv[1]), 'ada')\n"
+        "with store.exclusive():\n"
+        "    Path(sys.argv[2]).touch()\n"
+        "    time.sleep(1.0)\n"
+        "    Path(sys.argv[3]).touch()\n"
+    )
+    held, done = home / "held", home / "done"
+    child = subprocess.Popen(
+        [sys.executable, "-c", holder, str(home / "os1.db"), str(held), str(done)]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not held.exists():
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        ada, bob = SQLiteStore(home / "os1.db", "ada"), SQLiteStore(home / "os1.db", "bob")
+        started = time.monotonic()
+        with bob.exclusive():  # another user does not wait
+            assert time.monotonic() - started < 0.5
+        with ada.exclusive():
+            assert done.exists()  # in only once the other process's stretch ended
+        ada.close()
+        bob.close()
+    finally:
+        child.wait(timeout=30)

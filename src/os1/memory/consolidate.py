@@ -164,7 +164,33 @@ class Consolidator:
         from_model: dict[int, list[Extracted]],
         reflections: list[tuple[list[Memory], str]],
     ) -> int:
-        """Derive and store what the batch says; returns how many memories were added."""
+        """Derive and store what the batch says; returns how many memories were added.
+
+        The batch is looked at again inside the user's exclusive stretch: a run in another
+        process (a second worker, `os1 memory search` beside the server) that consolidated
+        it meanwhile has derived its facts, and each slot's check-then-add would otherwise
+        race that run's and store the same fact twice (seen on PostgreSQL: up to 12 of 12)."""
+        with self.memories.db.exclusive():
+            pending = self.memories.still_pending([m.id for m in batch])
+            if len(pending) < len(batch):
+                batch = [m for m in batch if m.id in pending]
+                heard = [m for m in heard if m.id in pending]
+                reflections = [
+                    (episodes, text)
+                    for episodes, text in reflections
+                    if all(e.id in pending for e in episodes)
+                ]
+            if not batch:
+                return 0
+            return self._derive_pending(batch, heard, from_model, reflections)
+
+    def _derive_pending(
+        self,
+        batch: list[Memory],
+        heard: list[Memory],
+        from_model: dict[int, list[Extracted]],
+        reflections: list[tuple[list[Memory], str]],
+    ) -> int:
         added = 0
         for memory in heard:
             facts = extract(

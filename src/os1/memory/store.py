@@ -537,6 +537,17 @@ class MemoryStore:
         )
         return self._hydrate(rows)
 
+    def still_pending(self, ids: Sequence[int]) -> set[int]:
+        """Those of `ids` not consolidated yet (another process may have done it since)."""
+        if not ids:
+            return set()
+        rows = self.db.query(
+            f"SELECT id FROM memories WHERE user_id = ? AND consolidated = 0 "
+            f"AND id IN ({','.join('?' * len(ids))})",
+            (self.user_id, *ids),
+        )
+        return {int(r[0]) for r in rows}
+
     def active_in_slot(self, subject: str, attribute: str) -> builtins.list[Memory]:
         rows = self.db.query(
             f"SELECT {_COLUMNS} FROM memories WHERE user_id = ? AND subject = ? AND attribute = ?"

@@ -294,6 +294,13 @@ class Store(ABC):
         one: a backend that caches the profile checks for that once, not at every read."""
         return contextlib.nullcontext()
 
+    def exclusive(self) -> AbstractContextManager[None]:
+        """A stretch of this thread's work on the user's data that no other process does
+        for the same user at the same time (consolidating a batch: two workers, or `os1
+        memory search` beside the server, would each derive the same facts). The store's
+        own calls inside it are part of it. Stretches do not nest."""
+        return contextlib.nullcontext()
+
     @abstractmethod
     def set_profile(self, key: str, value: Any) -> None: ...
 

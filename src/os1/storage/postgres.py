@@ -465,6 +465,14 @@ class PostgresStore(SQLStore):
         except (psycopg.Error, PoolTimeout) as exc:
             self._fail(exc)
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        # One transaction: it takes the user's advisory lock until it ends, and the store's
+        # calls on this thread inside it run in it (reads on its connection, transactions
+        # as savepoints). What it wrote is undone together if it fails.
+        with self.transaction():
+            yield
+
     # -- the profile in a steady stretch ------------------------------------------------
 
     @contextmanager

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -290,6 +294,14 @@ class SQLiteStore(SQLStore):
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])
 
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        # Other stores of this file in this process wait on a lock per user; other processes
+        # (`os1 memory search` beside `os1 serve`) on a byte of a file beside the database,
+        # one byte per user. Not a transaction: SQLite's would take every user's writes.
+        with _user_lock(self.path, self.user_id), _process_lock(self.path, self.user_id):
+            yield
+
     def sharing_connection(self, user_id: str) -> SQLiteStore:
         """Another user's store on this same connection: for work that visits many users of
         one file in turn on one thread (the reminder scheduler), where a connection per user
@@ -323,6 +335,46 @@ def _writer_lock(path: Path) -> threading.RLock:
         if lock is None:
             lock = _writers[key] = threading.RLock()
         return lock
+
+
+_user_locks: dict[tuple[str, str], threading.Lock] = {}
+# Lock files kept open for the process's life: closing any descriptor of a file drops every
+# POSIX lock the process holds on it, other users' included.
+_lock_files: dict[str, int] = {}
+_locks_guard = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+def _user_lock(path: Path, user_id: str) -> threading.Lock:
+    key = (str(path.resolve()), user_id)
+    with _locks_guard:
+        lock = _user_locks.get(key)
+        if lock is None:
+            lock = _user_locks[key] = threading.Lock()
+        return lock
+
+
+@contextmanager
+def _process_lock(path: Path, user_id: str) -> Iterator[None]:
+    """A POSIX lock on one byte of `<database>.exclusive` for `user_id` (a hash of it:
+    two users may share a byte and wait for each other, never overlap)."""
+    name = str(path.resolve()) + ".exclusive"
+    with _locks_guard:
+        fd = _lock_files.get(name)
+        if fd is None:
+            try:
+                fd = _lock_files[name] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as exc:  # a read-only home: this process's lock alone
+                log.debug("no lock file beside %s: %s", path, exc)
+    if fd is None:
+        yield
+        return
+    offset = zlib.crc32(user_id.encode())
+    fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset)
+    try:
+        yield
+    finally:
+        fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
 
 
 def open_store(home: Path, user_id: str = "local") -> SQLiteStore:
