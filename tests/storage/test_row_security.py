@@ -84,15 +84,26 @@ def test_a_pooled_connection_carries_no_user_into_the_next_work(postgres_url: st
     alice, _ = two_users(postgres_url)
     fill(alice)
     alice.query("SELECT 1")
-    pool = pool_for(postgres_url)
+    # Outside a store's transaction no user is named, so nothing is visible at all.
+    for user, visible, _ in pooled_connections_as_lent(postgres_url):
+        assert (user, visible) == ("", 0)
+
+
+def pooled_connections_as_lent(url: str) -> list[tuple[str, int, str]]:
+    """What two of the pool's connections carry: (the user named, the memories visible,
+    pgvector's search width)."""
+    seen = []
+    pool = pool_for(url)
     with pool.connection() as first, pool.connection() as second:
         for conn in (first, second):
-            # Outside a store's transaction no user is named, so nothing is visible at all.
             row = conn.execute(
                 "SELECT COALESCE(current_setting('os1.user_id', true), ''), "
-                "(SELECT COUNT(*) FROM conversations)"
+                "(SELECT COUNT(*) FROM memories), "
+                "COALESCE(current_setting('hnsw.ef_search', true), '')"
             ).fetchone()
-            assert row is not None and tuple(row) == ("", 0)
+            assert row is not None
+            seen.append((str(row[0]), int(row[1]), str(row[2])))
+    return seen
 
 
 def test_reads_that_fail_or_set_search_settings_carry_no_user_either(postgres_url: str) -> None:
@@ -105,16 +116,9 @@ def test_reads_that_fail_or_set_search_settings_carry_no_user_either(postgres_ur
     for _ in range(2):  # the first call learns which settings the server takes
         rows = alice.query_with({"hnsw.ef_search": "57"}, "SELECT COUNT(*) FROM memories")
         assert rows[0][0] == 1
-    pool = pool_for(postgres_url)
-    with pool.connection() as first, pool.connection() as second:
-        for conn in (first, second):
-            row = conn.execute(
-                "SELECT COALESCE(current_setting('os1.user_id', true), ''), "
-                "COALESCE(current_setting('hnsw.ef_search', true), ''), "
-                "(SELECT COUNT(*) FROM memories)"
-            ).fetchone()
-            assert row is not None and row[0] == "" and row[2] == 0
-            assert row[1] != "57"  # pgvector's default is 40
+    for user, visible, width in pooled_connections_as_lent(postgres_url):
+        assert (user, visible) == ("", 0)
+        assert width != "57"  # pgvector's default is 40
 
 
 def test_tables_a_component_migrates_later_are_locked_too(postgres_url: str) -> None:
