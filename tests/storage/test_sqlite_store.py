@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 import threading
@@ -273,3 +274,15 @@ def test_an_exclusive_stretch_keeps_another_process_of_the_same_user_waiting(hom
         bob.close()
     finally:
         child.wait(timeout=30)
+
+
+def test_exclusive_stretches_leave_no_file_open(tmp_path: Path) -> None:
+    # A process that visits many homes (the tests, `os1 migrate`) must not keep a lock file
+    # open for each.
+    before = len(os.listdir("/proc/self/fd"))
+    for i in range(50):
+        store = SQLiteStore(tmp_path / f"home{i}" / "os1.db", "ada")
+        with store.exclusive():
+            pass
+        store.close()
+    assert len(os.listdir("/proc/self/fd")) <= before

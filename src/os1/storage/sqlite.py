@@ -338,9 +338,9 @@ def _writer_lock(path: Path) -> threading.RLock:
 
 
 _user_locks: dict[tuple[str, str], threading.Lock] = {}
-# Lock files kept open for the process's life: closing any descriptor of a file drops every
-# POSIX lock the process holds on it, other users' included.
-_lock_files: dict[str, int] = {}
+# Lock files open while any stretch holds a byte of them, with how many do: closing a file's
+# descriptor drops every POSIX lock the process holds on it, other users' included.
+_lock_files: dict[str, list[int]] = {}
 _locks_guard = threading.Lock()
 log = logging.getLogger(__name__)
 
@@ -360,21 +360,30 @@ def _process_lock(path: Path, user_id: str) -> Iterator[None]:
     two users may share a byte and wait for each other, never overlap)."""
     name = str(path.resolve()) + ".exclusive"
     with _locks_guard:
-        fd = _lock_files.get(name)
-        if fd is None:
+        held = _lock_files.get(name)
+        if held is None:
             try:
-                fd = _lock_files[name] = os.open(name, os.O_RDWR | os.O_CREAT, 0o600)
+                held = _lock_files[name] = [os.open(name, os.O_RDWR | os.O_CREAT, 0o600), 0]
             except OSError as exc:  # a read-only home: this process's lock alone
                 log.debug("no lock file beside %s: %s", path, exc)
-    if fd is None:
+        if held is not None:
+            held[1] += 1
+    if held is None:
         yield
         return
     offset = zlib.crc32(user_id.encode())
-    fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset)
     try:
-        yield
+        fcntl.lockf(held[0], fcntl.LOCK_EX, 1, offset)
+        try:
+            yield
+        finally:
+            fcntl.lockf(held[0], fcntl.LOCK_UN, 1, offset)
     finally:
-        fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+        with _locks_guard:
+            held[1] -= 1
+            if not held[1]:
+                del _lock_files[name]
+                os.close(held[0])
 
 
 def open_store(home: Path, user_id: str = "local") -> SQLiteStore:
