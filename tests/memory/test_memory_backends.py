@@ -190,6 +190,12 @@ def test_sources_and_session_neighbours_read_alike(open_as: OpenStore) -> None:
     assert memory.store.get(first).sources == ("import:x[1]*", "mem:9")
     # Episodes without a session are neighbours of each other.
     assert memory.store.session_neighbours([second]) == {second: (first, third)}
+    # Episodes the caller holds are not looked up again, and answer the same.
+    held = memory.store.get(third)
+    assert memory.store.session_neighbours([second], episodes=[held]) == {
+        third: (second, None),
+        second: (first, third),
+    }
 
 
 def test_the_episodes_before_one_are_read_latest_first_within_its_session(

@@ -258,8 +258,7 @@ class Consolidator:
         own = dict(
             zip([m.id for m in batch], self.embedder.embed([m.text for m in batch]), strict=True)
         )
-        episodes = [m.id for m in batch if m.kind == "episode"]
-        neighbours = self.memories.session_neighbours(episodes)
+        neighbours = self.memories.session_neighbours([], episodes=batch)
         # A new turn completes the context of the one before it: that one is redone too.
         redo = [p for p, _ in neighbours.values() if p is not None and p not in own]
         neighbours.update(self.memories.session_neighbours(redo))

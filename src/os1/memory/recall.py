@@ -713,7 +713,7 @@ class Recall:
         top = [h for h in hits if h.memory.kind == "episode"][: self.expand_top]
         if not top:
             return hits
-        neighbours = self.memories.session_neighbours([h.memory.id for h in top])
+        neighbours = self.memories.session_neighbours([], episodes=[h.memory for h in top])
         wanted = [i for h in top for i in neighbours.get(h.memory.id, ()) if i is not None]
         extra = {m.id: m for m in self.memories.get_many(wanted) if m.superseded_by is None}
         result: list[Hit] = []

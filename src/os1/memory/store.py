@@ -556,20 +556,23 @@ class MemoryStore:
         )
         return self._hydrate(rows)
 
-    def session_neighbours(self, ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
-        """For each episode, the episodes stored just before and after it in its session."""
+    def session_neighbours(
+        self, ids: Sequence[int], *, episodes: Sequence[Memory] = ()
+    ) -> dict[int, tuple[int | None, int | None]]:
+        """For each episode, the episodes stored just before and after it in its session.
+        `episodes`: ones the caller holds already, whose sessions need no look-up."""
         result: dict[int, tuple[int | None, int | None]] = {}
-        if not ids:
-            return result
-        # The kind is checked here, not in SQL: with `kind = 'episode'` there SQLite chose the
-        # episodes' partial index on user_id alone and read every episode of the user (4 ms
-        # of a search at 100k memories) instead of seeking the ids.
-        rows = self.db.query(
-            "SELECT id, session, kind FROM memories WHERE user_id = ? "
-            f"AND id IN ({','.join('?' * len(ids))})",
-            (self.user_id, *ids),
-        )
-        sessions = [(int(r[0]), r[1]) for r in rows if r[2] == "episode"]
+        sessions = [(m.id, m.session) for m in episodes if m.kind == "episode"]
+        if ids:
+            # The kind is checked here, not in SQL: with `kind = 'episode'` there SQLite chose
+            # the episodes' partial index on user_id alone and read every episode of the user
+            # (4 ms of a search at 100k memories) instead of seeking the ids.
+            rows = self.db.query(
+                "SELECT id, session, kind FROM memories WHERE user_id = ? "
+                f"AND id IN ({','.join('?' * len(ids))})",
+                (self.user_id, *ids),
+            )
+            sessions += [(int(r[0]), r[1]) for r in rows if r[2] == "episode"]
         for memory_id, session in sessions:
             # `=` or `IS NULL`, never `IS NOT DISTINCT FROM`, which PostgreSQL cannot answer
             # from an index: lookups on (user_id, session, id), whatever the history's length.
@@ -582,7 +585,7 @@ class MemoryStore:
                 (self.user_id, *key, memory_id, self.user_id, *key, memory_id),
             )[0]
             result[memory_id] = (row[0], row[1])
-        return {i: result[i] for i in ids if i in result}
+        return {i: result[i] for i in [*(m.id for m in episodes), *ids] if i in result}
 
     def earlier_in_session(self, episode: Memory, limit: int) -> builtins.list[Memory]:
         """The `limit` episodes stored just before `episode` in its session, latest first
