@@ -182,50 +182,42 @@ class Consolidator:
                 ]
             if not batch:
                 return 0
-            return self._derive_pending(batch, heard, from_model, reflections)
+            added = sum(self._derive_heard(m, from_model.get(m.id, [])) for m in heard)
+            for episodes, text in reflections:
+                self._reflect(episodes, text)
+                added += 1  # counted whether or not it is stored: at worst one more look
+            self.memories.mark_consolidated([m.id for m in batch])
+            return added
 
-    def _derive_pending(
-        self,
-        batch: list[Memory],
-        heard: list[Memory],
-        from_model: dict[int, list[Extracted]],
-        reflections: list[tuple[list[Memory], str]],
-    ) -> int:
-        added = 0
-        for memory in heard:
-            facts = extract(
-                _spoken_text(memory),
-                memory.speaker or "the user",
-                self._previous_words(memory),
-                endings=True,
-            )
-            for ending in [f for f in facts if f.ends]:
-                self._end(memory, ending)
-            facts = [f for f in facts if not f.ends]
-            seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
-            facts += [
-                f
-                for f in from_model.get(memory.id, [])
-                if (f.subject, f.attribute, f.value.lower()) not in seen
-            ]
-            for fact in facts:
-                added += self._derive(memory, fact)
-        for episodes, text in reflections:
-            added += 1  # counted whether or not it is stored: at worst one more look
-            self.memories.add(
-                NewMemory(
-                    kind="reflection",
-                    text=text,
-                    sources=tuple(s for e in episodes for s in (*e.sources, memory_source(e.id))),
-                    said_at=episodes[-1].said_at,
-                    session=episodes[-1].session,
-                    importance=0.5,
-                    untrusted=any(e.untrusted for e in episodes),
-                ),
-                requires=episodes[-1].id,
-            )
-        self.memories.mark_consolidated([m.id for m in batch])
-        return added
+    def _derive_heard(self, memory: Memory, from_model: list[Extracted]) -> int:
+        """Store what one heard turn says (and what the model found in it that the parse
+        did not); returns how many memories were added."""
+        facts = extract(
+            _spoken_text(memory),
+            memory.speaker or "the user",
+            self._previous_words(memory),
+            endings=True,
+        )
+        for ending in [f for f in facts if f.ends]:
+            self._end(memory, ending)
+        facts = [f for f in facts if not f.ends]
+        seen = {(f.subject, f.attribute, f.value.lower()) for f in facts}
+        facts += [f for f in from_model if (f.subject, f.attribute, f.value.lower()) not in seen]
+        return sum(self._derive(memory, fact) for fact in facts)
+
+    def _reflect(self, episodes: list[Memory], text: str) -> None:
+        self.memories.add(
+            NewMemory(
+                kind="reflection",
+                text=text,
+                sources=tuple(s for e in episodes for s in (*e.sources, memory_source(e.id))),
+                said_at=episodes[-1].said_at,
+                session=episodes[-1].session,
+                importance=0.5,
+                untrusted=any(e.untrusted for e in episodes),
+            ),
+            requires=episodes[-1].id,
+        )
 
     async def _ask_model(self, heard: list[Memory]) -> _ModelExtras:
         assert self.model_factory is not None
