@@ -189,6 +189,36 @@ def test_what_another_connection_embeds_is_found(tmp_path: Path) -> None:
         there.close()
 
 
+def test_what_another_store_of_the_user_on_the_same_connection_embeds_is_found(
+    tmp_path: Path,
+) -> None:
+    # A server's users share one connection, whose own commits do not move data_version.
+    rng = np.random.default_rng(7)
+    vectors = unit(rng, 3)
+    host = SQLiteStore(tmp_path / "os1.db", "server")
+    try:
+        here, there = host.sharing_connection("amy"), host.sharing_connection("amy")
+        mine, theirs = MemoryStore(here), MemoryStore(there)
+        first = add_episodes(mine, ["seen here"])
+        embed_all(mine, first, vectors[:1])
+        assert [i for i, _ in mine.nearest(vectors[0], 5)] == first
+        later = theirs.add(NewMemory("episode", "written by the other store", ("import:z",)))
+        assert later is not None
+        embed_all(theirs, [later], vectors[1:2])
+        assert mine.nearest(vectors[1], 1)[0][0] == later
+        # Another user's commits on the connection leave this user's index as it was.
+        bo = MemoryStore(host.sharing_connection("bo"))
+        embed_all(bo, add_episodes(bo, ["bo's own"]), vectors[2:])
+        statements: list[str] = []
+        host._db.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+        found = [i for i, _ in mine.nearest(vectors[2], 5)]
+        host._db.set_trace_callback(None)  # type: ignore[attr-defined]
+        assert sorted(found) == sorted(first + [later])
+        assert not any(s.startswith(CATCH_UP_SQL[:40]) for s in statements)
+    finally:
+        host.close()
+
+
 def test_another_users_embeddings_stay_out_of_this_users_index(tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
     vectors = unit(rng, 3)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from os1.config import read_config_file
-from os1.errors import StorageError
+from os1.errors import NotFound, StorageError
 from os1.events import TurnDone
 from os1.server.hub import Hub, ServerOptions
 from os1.skills import Skills
@@ -51,6 +51,53 @@ async def test_least_recently_used_users_are_closed_but_never_while_in_use(home:
         ann.store.list_conversations()
     assert await reply(hub, "ann", "back again") == "You said: back again"  # reopened
     await hub.aclose()
+
+
+def open_database_files(home: Path) -> int:
+    """Descriptors of this process open on the home's database and its journal files."""
+    fds = Path("/proc/self/fd")
+    return sum(
+        1
+        for fd in fds.iterdir()
+        if (target := _target(fd)) is not None and target.startswith(str(home / "os1.db"))
+    )
+
+
+def _target(fd: Path) -> str | None:
+    try:
+        return str(fd.readlink())
+    except OSError:  # closed while listed
+        return None
+
+
+async def test_users_stores_share_the_hubs_one_sqlite_connection_whatever_their_number(
+    home: Path,
+) -> None:
+    hub = make_hub(home, cache_users=50, consolidate_after=60)
+    await reply(hub, "ann", "hi")
+    one_user = open_database_files(home)
+    for i in range(30):
+        await reply(hub, f"user{i}", f"I am user{i}")
+    assert open_database_files(home) == one_user
+    async with hub.use("user7") as user7, hub.use("ann") as ann:
+        (conversation,) = ann.store.list_conversations()
+        with pytest.raises(NotFound):  # one connection, each store still scoped to its user
+            user7.store.messages(conversation.id)
+    await hub.aclose()
+    assert open_database_files(home) == 0
+
+
+async def test_a_request_still_using_its_store_when_the_hub_closes_keeps_it_until_it_ends(
+    home: Path,
+) -> None:
+    hub = make_hub(home, consolidate_after=60)
+    await reply(hub, "ann", "hi")
+    async with hub.use("ann") as ann:
+        await hub.aclose()
+        assert len(ann.store.list_conversations()) == 1  # still open
+    with pytest.raises(StorageError):
+        ann.store.list_conversations()
+    assert open_database_files(home) == 0
 
 
 @pytest.mark.parametrize("loops", [0, 3])

@@ -243,6 +243,33 @@ def test_a_steady_stretch_sees_others_profile_changes_at_its_first_read_and_its_
         there.close()
 
 
+def test_stores_sharing_a_connection_read_their_profile_again_only_after_their_users_writes(
+    home: Path,
+) -> None:
+    # A server's users share one connection: another user's writes must not cost this
+    # user's cached profile, this user's own (through any of their stores) must.
+    host = SQLiteStore(home / "os1.db", "server")
+    try:
+        amy, bo = host.sharing_connection("amy"), host.sharing_connection("bo")
+        amy.set_profile("mood", "calm")
+        assert amy.profile()["mood"] == "calm"
+        statements: list[str] = []
+        host._db.set_trace_callback(statements.append)
+        bo.set_profile("mood", "busy")
+        bo.query("UPDATE profile SET value = '\"tired\"' WHERE user_id = 'bo'")
+        assert amy.profile()["mood"] == "calm"
+        assert not any("FROM profile" in s for s in statements)
+        amy_elsewhere = host.sharing_connection("amy")
+        amy_elsewhere.set_profile("mood", "glad")
+        assert amy.profile()["mood"] == "glad"
+        amy_elsewhere.query("UPDATE profile SET value = '\"proud\"' WHERE user_id = 'amy'")
+        assert amy.profile()["mood"] == "proud"  # a write outside a transaction counts too
+        host._db.set_trace_callback(None)
+        assert bo.profile()["mood"] == "tired"
+    finally:
+        host.close()
+
+
 def test_an_exclusive_stretch_keeps_another_process_of_the_same_user_waiting(home: Path) -> None:
     # `os1 memory search` beside `os1 serve`: two processes on one file.
     holder = (

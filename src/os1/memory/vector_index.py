@@ -45,10 +45,11 @@ class BinaryIndex:
         self._codes = np.empty((self.words, 0), dtype=np.uint64)
         self._size = 0
         self._row: dict[int, int] = {}
-        # Bookkeeping for the owner: the highest id read from the database, and its
-        # data_version then (changes committed by other connections bump it).
+        # Bookkeeping for the owner: the highest id read from the database, and the marks
+        # of others' writes then (SQLite's `others_marks`: another connection's commits or
+        # another store's on the same connection move them).
         self.max_id = 0
-        self.data_version: int | None = None
+        self.data_version: tuple[int, int] | None = None
 
     def __len__(self) -> int:
         return self._size

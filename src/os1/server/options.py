@@ -28,7 +28,9 @@ class ServerOptions(BaseModel):
         120.0, ge=0, description="Longest a turn waits to be consolidated while talk goes on"
     )
     secure_cookies: bool = Field(False, description="HTTPS-only login cookie even on plain HTTP")
-    sqlite_cache_kib: int = Field(512, ge=64, description="Page cache per user connection")
+    sqlite_cache_kib: int = Field(
+        65536, ge=64, description="Page cache of the connection every user's SQLite store shares"
+    )
     scheduler: bool = Field(
         True, description="Fire reminders and proactive messages from this server"
     )

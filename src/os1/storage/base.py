@@ -379,9 +379,9 @@ class Store(ABC):
     def sharing_connection(self, user_id: str) -> Store | None:
         """Another user's store on this store's own connection, where the backend has one
         connection per file (SQLite) and reopening costs more than the work; None where it
-        does not (PostgreSQL lends connections from a pool). For work that visits many users
-        in turn on one thread: the view shares this store's lock, and closing it leaves the
-        connection to this store."""
+        does not (PostgreSQL lends connections from a pool). For a process that serves many
+        users: the view shares this store's lock, and closing it leaves the connection to
+        this store."""
         return None
 
     @abstractmethod

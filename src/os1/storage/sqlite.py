@@ -47,11 +47,17 @@ class SQLiteStore(SQLStore):
         self.path = path
         self.user_id = user_id
         self._lock = threading.RLock()
-        # The profile's rows as last read, and when: (data_version, total_changes, ends of
-        # transactions on this connection). See profile.
-        self._profile_rows: tuple[tuple[int, int, int], list[tuple[str, str]]] | None = None
-        # Shared with every `sharing_connection` view of this connection: [transactions ended].
+        # The profile's rows as last read, and when: (data_version, this user's writes on
+        # this connection). See _profile_rows_now.
+        self._profile_rows: tuple[tuple[int, int], list[tuple[str, str]]] | None = None
+        # Shared with every `sharing_connection` view of this connection: [transactions ended],
+        # and how many of them (and of writes outside one) each user's stores made.
+        # `_own_ends` counts this store's own transactions: the difference is what other
+        # stores on the connection did, which data_version (it moves only for other
+        # connections' commits) does not show.
         self._ended = [0]
+        self._user_ends: dict[str, int] = {}
+        self._own_ends = 0
         # This thread's open `steady` blocks (.depth) and the data_version their first profile
         # read saw (.version).
         self._steady = threading.local()
@@ -112,13 +118,19 @@ class SQLiteStore(SQLStore):
                 # not outlive it.
                 self._profile_rows = None
                 self._ended[0] += 1
+                self._user_ends[self.user_id] = self._user_ends.get(self.user_id, 0) + 1
+                self._own_ends += 1
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
-                return self._db.execute(sql, tuple(params)).fetchall()
+                changes = self._db.total_changes
+                rows = self._db.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
+            if self._db.total_changes != changes:  # a write outside `transaction()`
+                self._user_ends[self.user_id] = self._user_ends.get(self.user_id, 0) + 1
+            return rows
 
     def write_marks(self) -> tuple[int, int, int]:
         """Changes when anything may have been written to the file: another connection
@@ -132,6 +144,19 @@ class SQLiteStore(SQLStore):
                 raise _storage_error(exc, self.path) from None
             return version, self._db.total_changes, self._ended[0]
 
+    def others_marks(self) -> tuple[int, int, int]:
+        """Changes when a store other than this one may have written: another connection
+        committed (data_version), another store on this connection (a `sharing_connection`
+        view) ended a transaction of anyone's, or of this user's. Caches of what this store
+        wrote itself, kept up to date as it writes (the memory index), compare it."""
+        with self._lock:
+            try:
+                version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path) from None
+            own = self._own_ends
+            return version, self._ended[0] - own, self._user_ends.get(self.user_id, 0) - own
+
     def profile(self) -> dict[str, Any]:
         # Each caller gets values of its own to change.
         return {key: json.loads(value) for key, value in self._profile_rows_now()}
@@ -144,20 +169,30 @@ class SQLiteStore(SQLStore):
     def _profile_rows_now(self) -> list[tuple[str, str]]:
         """The profile's (key, JSON) rows. A turn reads the profile about ten times
         (persona, time zone, inner life, self summary, journal): its rows are read again only
-        when this connection has changed anything (total_changes) or another one has
+        when a store of this user on this connection has written since (the server's users
+        share one connection: another user's writes do not count) or another connection has
         committed (data_version)."""
         with self._lock:
-            steady = getattr(self._steady, "depth", 0) > 0
-            if steady and self._steady.version is not None:
-                # Checked for other connections' commits at the stretch's first read: now
-                # only this connection's own writes count. On a server every other user's
-                # commit moves data_version, and a turn reads the profile about ten times.
-                seen = (self._steady.version, self._db.total_changes, self._ended[0])
-            else:
-                seen = self.write_marks()
-                if steady:
-                    self._steady.version = seen[0]
             try:
+                if self._db.in_transaction:
+                    # A transaction of this thread's is open (this store's, or another user's
+                    # on the connection): what is read now may yet be rolled back. Keep none.
+                    rows = self._db.execute(
+                        "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
+                    ).fetchall()
+                    self._profile_rows = None
+                    return [(r[0], r[1]) for r in rows]
+                steady = getattr(self._steady, "depth", 0) > 0
+                if steady and self._steady.version is not None:
+                    # Checked for other connections' commits at the stretch's first read: now
+                    # only this user's own writes count. On a server every other process's
+                    # commit moves data_version, and a turn reads the profile ten times.
+                    version = self._steady.version
+                else:
+                    version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
+                    if steady:
+                        self._steady.version = version
+                seen = (version, self._user_ends.get(self.user_id, 0))
                 if self._profile_rows is None or self._profile_rows[0] != seen:
                     rows = self._db.execute(
                         "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
@@ -303,26 +338,39 @@ class SQLiteStore(SQLStore):
             yield
 
     def sharing_connection(self, user_id: str) -> SQLiteStore:
-        """Another user's store on this same connection: for work that visits many users of
-        one file in turn on one thread (the reminder scheduler), where a connection per user
-        costs an open (~0.3 ms of set-up) each time one is evicted. It shares this store's
-        lock, so its work never runs alongside this one's; closing it leaves the connection
-        open, which closes with this store."""
+        """Another user's store on this same connection: for a process that serves many users
+        of one file (the server's hub, the reminder scheduler), where a connection per user
+        costs an open (~0.3 ms of set-up) each time one is evicted, descriptors and a page
+        cache each, and every commit on one connection empties the others' caches. It shares
+        this store's lock, so its work never runs alongside this one's (writers of a file
+        queue on one lock anyway); closing it leaves the connection open, which closes with
+        this store."""
         view = object.__new__(SQLiteStore)
         view.path, view.user_id = self.path, user_id
         view._lock, view._db, view._writer = self._lock, self._db, self._writer
-        view._ended = self._ended
+        view._ended, view._user_ends, view._own_ends = self._ended, self._user_ends, 0
         view._profile_rows = None
         view._steady = threading.local()
         view._owns_connection = False
         return view
 
     def close(self) -> None:
-        if not self._owns_connection:
-            return
         with self._lock:
-            self._db.close()
+            if self._owns_connection:
+                self._db.close()
+            else:
+                # The connection stays with its owner; this store is done with it.
+                self._db = _CLOSED
 
+
+class _ClosedConnection:
+    """A closed view's connection: any use fails as that of a closed connection does."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+
+_CLOSED: Any = _ClosedConnection()
 
 _writers: dict[str, threading.RLock] = {}
 _writers_guard = threading.Lock()

@@ -60,7 +60,8 @@ class SQLiteMemoryIndex(MemoryIndex):
         # dim → the store's write marks when vec0 last caught up with the embeddings: no
         # write since, nothing to add.
         self._vec_synced: dict[int, tuple[int, int, int]] = {}
-        self._sole_owner: tuple[int, bool] | None = None  # (data_version, answer)
+        # (others' marks when asked, the answer): see `SQLiteStore.others_marks`.
+        self._sole_owner: tuple[tuple[int, int], bool] | None = None
 
     # -- words --------------------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class SQLiteMemoryIndex(MemoryIndex):
             # Once shared, taken as shared: the scoped search is right either way (it is only
             # slower), and on a server every other user's commit would make this look again.
             return False
-        version = int(self.db.query("PRAGMA data_version")[0][0])
+        version = self.db.others_marks()[:2]
         if self._sole_owner is None or self._sole_owner[0] != version:
             # Two index seeks on (user_id, ...), however many memories there are.
             others = self.db.query(
@@ -288,7 +289,10 @@ class SQLiteMemoryIndex(MemoryIndex):
             # On a server every other user's commit moves data_version: the feedback pass
             # would pay the check and the catch-up query again for nothing of this user's.
             return index
-        version = int(self.db.query("PRAGMA data_version")[0][0])
+        # Other connections' commits move data_version; this user's other stores on this
+        # connection (views of a server's one connection) move the second mark.
+        marks = self.db.others_marks()
+        version = (marks[0], marks[2])
         if index is not None and index.data_version == version:
             return index
         if index is None:
