@@ -196,6 +196,20 @@ def test_sources_and_session_neighbours_read_alike(open_as: OpenStore) -> None:
         third: (second, None),
         second: (first, third),
     }
+    # Episodes of several sessions are looked up together, each within its own.
+    one, two = memory.store.add_many(
+        [episode("d", "import:d", session="s1"), episode("e", "import:e", session="s1")]
+    )
+    assert memory.store.session_neighbours([two, third, one]) == {
+        two: (one, None),
+        third: (second, None),
+        one: (None, two),
+    }
+    # Any text survives as a source, separators and digits included.
+    odd = ("import:12:3\x1f4", "import:café ☕", "mail:<a:b@c>")
+    (weird,) = memory.store.add_many([NewMemory("episode", "odd", odd)])
+    assert memory.store.get(weird).sources == tuple(sorted(odd))
+    assert memory.store.get_many([weird, first])[1].sources == ("import:x[1]*", "mem:9")
 
 
 def test_the_episodes_before_one_are_read_latest_first_within_its_session(

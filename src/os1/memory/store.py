@@ -87,14 +87,39 @@ class Memory:
         return data
 
 
-_COLUMNS = (
+_PLAIN_COLUMNS = (
     "id, kind, text, speaker, subject, attribute, value, said_at, happened_at, happened_until, "
     "session, importance, superseded_by, created_at, untrusted"
 )
+# A memory's sources come with its row, each as "<length>:<source>", so that any text parses
+# back: reading them in a second statement was a round trip more on PostgreSQL for every
+# read of memories (three or four a turn). Ordered by source, as the primary key gives them.
+_SOURCES = (
+    "(SELECT string_agg(length(s.source) || ':' || s.source, '' ORDER BY s.source) "
+    "FROM memory_sources s WHERE s.memory_id = {table}.id) AS packed_sources"
+)
+_COLUMNS = f"{_PLAIN_COLUMNS}, {_SOURCES.format(table='memories')}"
 
 
-_COLUMN_NAMES = [c for c in _COLUMNS.split(", ") if c != "untrusted"]
-_M_COLUMNS = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))  # the same, read through `m`
+_COLUMN_NAMES = [c for c in _PLAIN_COLUMNS.split(", ") if c != "untrusted"]
+# The same, read through `m`.
+_M_COLUMNS = (
+    ", ".join(f"m.{c}" for c in _PLAIN_COLUMNS.split(", ")) + ", " + _SOURCES.format(table="m")
+)
+
+
+def _unpacked(packed: str | None) -> tuple[str, ...]:
+    """The sources of `_SOURCES`' column: "<length>:<text>" one after another."""
+    sources: list[str] = []
+    at = 0
+    while packed and at < len(packed):
+        colon = packed.index(":", at)
+        end = colon + 1 + int(packed[at:colon])
+        sources.append(packed[colon + 1 : end])
+        at = end
+    return tuple(sources)
+
+
 # The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
 # key: on `user_id` alone it may walk the user's whole (user_id, kind, said_at) index.
 _OWNER = "(user_id || '')"
@@ -573,18 +598,23 @@ class MemoryStore:
                 (self.user_id, *ids),
             )
             sessions += [(int(r[0]), r[1]) for r in rows if r[2] == "episode"]
+        parts: builtins.list[str] = []
+        params: builtins.list[Any] = []
         for memory_id, session in sessions:
             # `=` or `IS NULL`, never `IS NOT DISTINCT FROM`, which PostgreSQL cannot answer
             # from an index: lookups on (user_id, session, id), whatever the history's length.
             same = "session IS NULL" if session is None else "session = ?"
             key = () if session is None else (session,)
-            row = self.db.query(
-                "SELECT (SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
+            parts.append(
+                "SELECT ?, (SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
                 f"AND {same} AND id < ?), (SELECT min(id) FROM memories WHERE user_id = ? "
-                f"AND kind = 'episode' AND {same} AND id > ?)",
-                (self.user_id, *key, memory_id, self.user_id, *key, memory_id),
-            )[0]
-            result[memory_id] = (row[0], row[1])
+                f"AND kind = 'episode' AND {same} AND id > ?)"
+            )
+            params += (memory_id, self.user_id, *key, memory_id, self.user_id, *key, memory_id)
+        # One statement for all of them (the same seeks): on PostgreSQL each statement is a
+        # round trip, and a search asks for its two best episodes' neighbours.
+        for row in self.db.query(" UNION ALL ".join(parts), params) if parts else ():
+            result[int(row[0])] = (row[1], row[2])
         return {i: result[i] for i in [*(m.id for m in episodes), *ids] if i in result}
 
     def earlier_in_session(self, episode: Memory, limit: int) -> builtins.list[Memory]:
@@ -715,19 +745,9 @@ class MemoryStore:
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        sources: dict[int, list[str]] = {i: [] for i in ids}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            for r in self.db.query(
-                # Ordered as SQLite's primary-key index happens to give them, on every backend.
-                "SELECT memory_id, source FROM memory_sources WHERE memory_id IN "
-                f"({','.join('?' * len(chunk))}) ORDER BY memory_id, source",
-                tuple(chunk),
-            ):
-                sources[r[0]].append(r[1])
         memories = {
             r["id"]: Memory(
-                sources=tuple(sources[r["id"]]),
+                sources=_unpacked(r["packed_sources"]),
                 untrusted=bool(r["untrusted"]),
                 **{name: r[name] for name in _COLUMN_NAMES},
             )

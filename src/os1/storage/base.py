@@ -11,7 +11,8 @@ the portable subset both backends run unchanged:
 - `INSERT ... RETURNING id` for a new row's id (there is no `lastrowid` on PostgreSQL);
 - `INSERT ... ON CONFLICT (...) DO NOTHING | DO UPDATE SET x = excluded.x`, never `INSERT OR`;
 - no `PRAGMA`, no `rowid`, no SQLite or PostgreSQL functions beyond `COUNT/MAX/MIN/SUM/
-  COALESCE/LOWER/LENGTH`; timestamps are ISO-8601 text written by Python.
+  COALESCE/LOWER/LENGTH` and `STRING_AGG(text, separator ORDER BY ...)` (SQLite has it since
+  3.44); timestamps are ISO-8601 text written by Python.
 
 Schema differs (`INTEGER PRIMARY KEY AUTOINCREMENT` vs `BIGSERIAL`), so a component's
 migrations may be given per dialect. Nothing outside `storage/` asks which database it is;
