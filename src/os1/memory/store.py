@@ -93,9 +93,9 @@ _PLAIN_COLUMNS = (
 )
 # A memory's sources come with its row, each as "<length>:<source>", so that any text parses
 # back: reading them in a second statement was a round trip more on PostgreSQL for every
-# read of memories (three or four a turn). Ordered by source, as the primary key gives them.
+# read of memories (three or four a turn).
 _SOURCES = (
-    "(SELECT string_agg(length(s.source) || ':' || s.source, '' ORDER BY s.source) "
+    "(SELECT string_agg(length(s.source) || ':' || s.source, '') "
     "FROM memory_sources s WHERE s.memory_id = {table}.id) AS packed_sources"
 )
 _COLUMNS = f"{_PLAIN_COLUMNS}, {_SOURCES.format(table='memories')}"
@@ -117,7 +117,8 @@ def _unpacked(packed: str | None) -> tuple[str, ...]:
         end = colon + 1 + int(packed[at:colon])
         sources.append(packed[colon + 1 : end])
         at = end
-    return tuple(sources)
+    # In code point order, as SQLite's primary key gives them (not PostgreSQL's collation).
+    return tuple(sorted(sources)) if len(sources) > 1 else tuple(sources)
 
 
 # The owner test of lookups by id. The concatenation keeps SQLite's planner on the primary
