@@ -171,19 +171,28 @@ def test_forgotten_memories_leave_the_index(memory: LongTermMemory) -> None:
     assert texts and not any("Pixel" in t for t in texts)
 
 
+def seen_after_the_other_writes(
+    mine: MemoryStore, theirs: MemoryStore, vectors: np.ndarray
+) -> tuple[list[int], int]:
+    """`mine` searches (its index loaded), `theirs` embeds a memory of the same user, and
+    `mine` finds it: (mine's first ids, the other's)."""
+    first = add_episodes(mine, ["seen here"])
+    embed_all(mine, first, vectors[:1])
+    assert [i for i, _ in mine.nearest(vectors[0], 5)] == first
+    later = theirs.add(NewMemory("episode", "written elsewhere", ("import:z",)))
+    assert later is not None
+    embed_all(theirs, [later], vectors[1:2])
+    assert mine.nearest(vectors[1], 1)[0][0] == later
+    return first, later
+
+
 def test_what_another_connection_embeds_is_found(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     vectors = unit(rng, 2)
     here, there = SQLiteStore(tmp_path / "os1.db"), SQLiteStore(tmp_path / "os1.db")
     try:
-        mine, theirs = MemoryStore(here), MemoryStore(there)
-        first = add_episodes(mine, ["seen here"])
-        embed_all(mine, first, vectors[:1])
-        assert [i for i, _ in mine.nearest(vectors[0], 5)] == first
-        later = theirs.add(NewMemory("episode", "written elsewhere", ("import:z",)))
-        assert later is not None
-        embed_all(theirs, [later], vectors[1:])  # another process, say the server's worker
-        assert mine.nearest(vectors[1], 1)[0][0] == later
+        # Another process, say the server's worker.
+        seen_after_the_other_writes(MemoryStore(here), MemoryStore(there), vectors)
     finally:
         here.close()
         there.close()
@@ -198,14 +207,8 @@ def test_what_another_store_of_the_user_on_the_same_connection_embeds_is_found(
     host = SQLiteStore(tmp_path / "os1.db", "server")
     try:
         here, there = host.sharing_connection("amy"), host.sharing_connection("amy")
-        mine, theirs = MemoryStore(here), MemoryStore(there)
-        first = add_episodes(mine, ["seen here"])
-        embed_all(mine, first, vectors[:1])
-        assert [i for i, _ in mine.nearest(vectors[0], 5)] == first
-        later = theirs.add(NewMemory("episode", "written by the other store", ("import:z",)))
-        assert later is not None
-        embed_all(theirs, [later], vectors[1:2])
-        assert mine.nearest(vectors[1], 1)[0][0] == later
+        mine = MemoryStore(here)
+        first, later = seen_after_the_other_writes(mine, MemoryStore(there), vectors)
         # Another user's commits on the connection leave this user's index as it was.
         bo = MemoryStore(host.sharing_connection("bo"))
         embed_all(bo, add_episodes(bo, ["bo's own"]), vectors[2:])

@@ -50,14 +50,15 @@ class SQLiteStore(SQLStore):
         # The profile's rows as last read, and when: (data_version, this user's writes on
         # this connection). See _profile_rows_now.
         self._profile_rows: tuple[tuple[int, int], list[tuple[str, str]]] | None = None
-        # Shared with every `sharing_connection` view of this connection: [transactions ended],
-        # and how many of them (and of writes outside one) each user's stores made.
-        # `_own_ends` counts this store's own transactions: the difference is what other
-        # stores on the connection did, which data_version (it moves only for other
-        # connections' commits) does not show.
+        # Shared with every `sharing_connection` view of this connection: [transactions ended];
+        # [writes] (transactions ended, and writes outside one) and the same by user.
+        # `_own_writes` counts this store's: the difference is what other stores on the
+        # connection wrote, which data_version (it moves only for other connections'
+        # commits) does not show.
         self._ended = [0]
-        self._user_ends: dict[str, int] = {}
-        self._own_ends = 0
+        self._writes = [0]
+        self._user_writes: dict[str, int] = {}
+        self._own_writes = 0
         # This thread's open `steady` blocks (.depth) and the data_version their first profile
         # read saw (.version).
         self._steady = threading.local()
@@ -118,8 +119,7 @@ class SQLiteStore(SQLStore):
                 # not outlive it.
                 self._profile_rows = None
                 self._ended[0] += 1
-                self._user_ends[self.user_id] = self._user_ends.get(self.user_id, 0) + 1
-                self._own_ends += 1
+                self._wrote()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -129,8 +129,14 @@ class SQLiteStore(SQLStore):
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
             if self._db.total_changes != changes:  # a write outside `transaction()`
-                self._user_ends[self.user_id] = self._user_ends.get(self.user_id, 0) + 1
+                self._wrote()
             return rows
+
+    def _wrote(self) -> None:
+        """Count a write of this store's (under the lock)."""
+        self._writes[0] += 1
+        self._user_writes[self.user_id] = self._user_writes.get(self.user_id, 0) + 1
+        self._own_writes += 1
 
     def write_marks(self) -> tuple[int, int, int]:
         """Changes when anything may have been written to the file: another connection
@@ -147,15 +153,15 @@ class SQLiteStore(SQLStore):
     def others_marks(self) -> tuple[int, int, int]:
         """Changes when a store other than this one may have written: another connection
         committed (data_version), another store on this connection (a `sharing_connection`
-        view) ended a transaction of anyone's, or of this user's. Caches of what this store
-        wrote itself, kept up to date as it writes (the memory index), compare it."""
+        view) wrote anyone's rows, or this user's. Caches of what this store wrote itself,
+        kept up to date as it writes (the memory index), compare it."""
         with self._lock:
             try:
                 version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
-            own = self._own_ends
-            return version, self._ended[0] - own, self._user_ends.get(self.user_id, 0) - own
+            own = self._own_writes
+            return version, self._writes[0] - own, self._user_writes.get(self.user_id, 0) - own
 
     def profile(self) -> dict[str, Any]:
         # Each caller gets values of its own to change.
@@ -192,7 +198,7 @@ class SQLiteStore(SQLStore):
                     version = int(self._db.execute("PRAGMA data_version").fetchone()[0])
                     if steady:
                         self._steady.version = version
-                seen = (version, self._user_ends.get(self.user_id, 0))
+                seen = (version, self._user_writes.get(self.user_id, 0))
                 if self._profile_rows is None or self._profile_rows[0] != seen:
                     rows = self._db.execute(
                         "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
@@ -348,7 +354,8 @@ class SQLiteStore(SQLStore):
         view = object.__new__(SQLiteStore)
         view.path, view.user_id = self.path, user_id
         view._lock, view._db, view._writer = self._lock, self._db, self._writer
-        view._ended, view._user_ends, view._own_ends = self._ended, self._user_ends, 0
+        view._ended, view._writes, view._user_writes = self._ended, self._writes, self._user_writes
+        view._own_writes = 0
         view._profile_rows = None
         view._steady = threading.local()
         view._owns_connection = False
