@@ -205,6 +205,13 @@ def test_sources_and_session_neighbours_read_alike(open_as: OpenStore) -> None:
         third: (second, None),
         one: (None, two),
     }
+    # Many at once: more than a compound SELECT of SQLite's may hold.
+    many = memory.store.add_many(
+        [episode(f"m{i}", f"import:m{i}", session="s2") for i in range(520)]
+    )
+    around = memory.store.session_neighbours(many)
+    assert around[many[0]] == (None, many[1]) and around[many[-1]] == (many[-2], None)
+    assert all(around[b] == (a, c) for a, b, c in zip(many, many[1:], many[2:], strict=False))
     # Any text survives as a source, separators and digits included.
     odd = ("import:12:3\x1f4", "import:café ☕", "mail:<a:b@c>")
     (weird,) = memory.store.add_many([NewMemory("episode", "odd", odd)])

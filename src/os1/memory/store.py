@@ -599,23 +599,30 @@ class MemoryStore:
                 (self.user_id, *ids),
             )
             sessions += [(int(r[0]), r[1]) for r in rows if r[2] == "episode"]
-        parts: builtins.list[str] = []
-        params: builtins.list[Any] = []
+        parts: builtins.list[tuple[str, tuple[Any, ...]]] = []
         for memory_id, session in sessions:
             # `=` or `IS NULL`, never `IS NOT DISTINCT FROM`, which PostgreSQL cannot answer
             # from an index: lookups on (user_id, session, id), whatever the history's length.
             same = "session IS NULL" if session is None else "session = ?"
             key = () if session is None else (session,)
             parts.append(
-                "SELECT ?, (SELECT max(id) FROM memories WHERE user_id = ? AND kind = 'episode' "
-                f"AND {same} AND id < ?), (SELECT min(id) FROM memories WHERE user_id = ? "
-                f"AND kind = 'episode' AND {same} AND id > ?)"
+                (
+                    "SELECT ?, (SELECT max(id) FROM memories WHERE user_id = ? AND kind = "
+                    f"'episode' AND {same} AND id < ?), (SELECT min(id) FROM memories WHERE "
+                    f"user_id = ? AND kind = 'episode' AND {same} AND id > ?)",
+                    (memory_id, self.user_id, *key, memory_id, self.user_id, *key, memory_id),
+                )
             )
-            params += (memory_id, self.user_id, *key, memory_id, self.user_id, *key, memory_id)
-        # One statement for all of them (the same seeks): on PostgreSQL each statement is a
-        # round trip, and a search asks for its two best episodes' neighbours.
-        for row in self.db.query(" UNION ALL ".join(parts), params) if parts else ():
-            result[int(row[0])] = (row[1], row[2])
+        # One statement for many of them (the same seeks): on PostgreSQL each statement is a
+        # round trip, and a search asks for its two best episodes' neighbours. SQLite takes
+        # at most 500 parts in a compound SELECT.
+        for start in range(0, len(parts), 100):
+            chunk = parts[start : start + 100]
+            rows = self.db.query(
+                " UNION ALL ".join(sql for sql, _ in chunk), [p for _, ps in chunk for p in ps]
+            )
+            for row in rows:
+                result[int(row[0])] = (row[1], row[2])
         return {i: result[i] for i in [*(m.id for m in episodes), *ids] if i in result}
 
     def earlier_in_session(self, episode: Memory, limit: int) -> builtins.list[Memory]:
