@@ -183,11 +183,8 @@ class SQLiteStore(SQLStore):
                 if self._db.in_transaction:
                     # A transaction of this thread's is open (this store's, or another user's
                     # on the connection): what is read now may yet be rolled back. Keep none.
-                    rows = self._db.execute(
-                        "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
-                    ).fetchall()
                     self._profile_rows = None
-                    return [(r[0], r[1]) for r in rows]
+                    return self._read_profile_rows()
                 steady = getattr(self._steady, "depth", 0) > 0
                 if steady and self._steady.version is not None:
                     # Checked for other connections' commits at the stretch's first read: now
@@ -200,13 +197,16 @@ class SQLiteStore(SQLStore):
                         self._steady.version = version
                 seen = (version, self._user_writes.get(self.user_id, 0))
                 if self._profile_rows is None or self._profile_rows[0] != seen:
-                    rows = self._db.execute(
-                        "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
-                    ).fetchall()
-                    self._profile_rows = (seen, [(r[0], r[1]) for r in rows])
+                    self._profile_rows = (seen, self._read_profile_rows())
                 return self._profile_rows[1]
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path) from None
+
+    def _read_profile_rows(self) -> list[tuple[str, str]]:
+        rows = self._db.execute(
+            "SELECT key, value FROM profile WHERE user_id = ?", (self.user_id,)
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     @contextmanager
     def steady(self) -> Iterator[None]:
